@@ -1,0 +1,73 @@
+"""What every benchmark shares: the driver benchmark data sets, a CPU-time
+timer that reports medians, and a plain-text table."""
+
+from __future__ import annotations
+
+import gc
+import json
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bson import json_util
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "bench-data"
+
+
+def load(name: str) -> dict[str, Any]:
+    """A data set of the driver benchmark spec (extended JSON) by file name."""
+    path = DATA / name
+    if not path.exists():
+        raise SystemExit(f"benchmark data {path} not found; it ships in ../shared/bench-data")
+    with path.open() as f:
+        data: dict[str, Any] = json_util.loads(f.read()) if "bson" in name else json.load(f)
+    return data
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Median CPU time per operation over ``repeats`` runs of ``number`` calls."""
+
+    per_op_ns: float
+    spread: float  # (max - min) / median, a sanity figure for noisy machines
+
+
+def measure(fn: Callable[[], object], *, number: int, repeats: int = 7) -> Timing:
+    """Process CPU time per call of ``fn``; the GC is off while timing."""
+    fn()  # warm caches and lazy imports
+    samples = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            start = time.process_time_ns()
+            for _ in range(number):
+                fn()
+            samples.append((time.process_time_ns() - start) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    median = statistics.median(samples)
+    return Timing(median, (max(samples) - min(samples)) / median if median else 0.0)
+
+
+def format_ns(ns: float) -> str:
+    if ns >= 1e6:
+        return f"{ns / 1e6:.2f} ms"
+    if ns >= 1e3:
+        return f"{ns / 1e3:.2f} us"
+    return f"{ns:.0f} ns"
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A plain, aligned text table."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("-" * w for w in widths)
+    out = [title, line, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), line]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    out.append(line)
+    return "\n".join(out)

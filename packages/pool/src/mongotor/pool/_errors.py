@@ -1,0 +1,186 @@
+"""Errors and warnings of the configuration layer: connection strings and options.
+
+Every error here is the caller's fault (``remote = False``) and retrying the same
+configuration cannot help (``retryable = False``), except a DNS failure during
+seedlist discovery, which says per instance whether a retry can help.
+
+Secrecy: no message ever contains text taken from the connection string except
+option *names* and values that have already been parsed into booleans, numbers
+or enumerations. A username, a password or any raw value could be a credential
+that was mistyped into the wrong place, so raw values travel only in the
+``value`` field (and not even there for sensitive options), never in ``str()``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "ConflictingOptionsError",
+    "ConnectionStringWarning",
+    "DeprecatedOptionWarning",
+    "InvalidOptionValueError",
+    "InvalidOptionValueWarning",
+    "InvalidURIError",
+    "RepeatedOptionWarning",
+    "SeedlistDiscoveryError",
+    "UnknownOptionWarning",
+    "UnsupportedOptionError",
+]
+
+#: What a sensitive option's value is replaced with wherever it could be shown.
+REDACTED = "<redacted>"
+
+# Options whose values are credentials (URI options spec, "sensitive options").
+SENSITIVE_OPTIONS = frozenset({"tlscertificatekeyfilepassword", "proxypassword", "proxyusername"})
+
+
+def redact(option: str | None, value: str | None) -> str | None:
+    """The value as it may be stored on an error or warning: hidden if sensitive."""
+    if value is not None and option is not None and option.lower() in SENSITIVE_OPTIONS:
+        return REDACTED
+    return value
+
+
+class ConfigurationError(Exception):
+    """The client was configured wrongly: a bad connection string or option.
+
+    Fields: ``option`` is the connection-string name of the option at fault, or
+    ``None`` when the fault is in the structure of the string; ``value`` is the raw
+    text given for it, ``"<redacted>"`` for sensitive options, or ``None``.
+    The message never contains raw text from the connection string.
+    """
+
+    #: Whose fault: the configuration is the caller's.
+    remote = False
+    #: Retrying with the same configuration cannot help.
+    retryable = False
+
+    def __init__(self, message: str, *, option: str | None = None, value: str | None = None) -> None:
+        self.option = option
+        self.value = redact(option, value)
+        super().__init__(message)
+
+
+class InvalidURIError(ConfigurationError):
+    """The connection string is malformed: scheme, user info, hosts, database or
+    the shape of the query string.
+
+    ``component`` names the part at fault (``"scheme"``, ``"userinfo"``, ``"host"``,
+    ``"database"``, ``"options"``); ``index`` is the 1-based position of the host
+    or option within its list, where that applies.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        component: str,
+        index: int | None = None,
+        option: str | None = None,
+    ) -> None:
+        self.component = component
+        self.index = index
+        super().__init__(message, option=option)
+
+
+class InvalidOptionValueError(ConfigurationError):
+    """A known option has a value it cannot take.
+
+    Raised only where the specifications demand an error (an empty ``authSource``,
+    an unusable ``srvAllowedHostsSuffix``) or when parsing with ``strict=True``;
+    otherwise an invalid value is ignored with an :class:`InvalidOptionValueWarning`.
+    ``expected`` describes the values the option accepts.
+    """
+
+    def __init__(self, message: str, *, option: str, value: str | None, expected: str) -> None:
+        self.expected = expected
+        super().__init__(message, option=option, value=value)
+
+
+class ConflictingOptionsError(ConfigurationError):
+    """Two settings may not be combined, e.g. ``tlsInsecure`` with
+    ``tlsAllowInvalidCertificates``, or ``directConnection=true`` with several hosts.
+
+    ``option`` and ``value`` describe the first setting, ``other`` names the second.
+    """
+
+    def __init__(
+        self, message: str, *, option: str, value: str | None = None, other: str
+    ) -> None:
+        self.other = other
+        super().__init__(message, option=option, value=value)
+
+
+class UnsupportedOptionError(ConfigurationError):
+    """A valid option asks for something mongotor does not do (e.g. ``loadBalanced=true``).
+
+    Parsing records such options in ``ConnectionOptions.unsupported``; the
+    connecting layer raises this error through ``ConnectionOptions.check_supported()``.
+    """
+
+
+class SeedlistDiscoveryError(ConfigurationError):
+    """``mongodb+srv://`` discovery failed: a DNS error, no SRV records, a returned
+    host outside the allowed domain, or a TXT record that is not allowed.
+
+    ``srv_host`` is the name that was looked up. ``retryable`` is true only for DNS
+    failures (a timeout, no reachable name server), where a later try can succeed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        srv_host: str,
+        retryable: bool = False,
+        option: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.srv_host = srv_host
+        self.retryable = retryable
+        super().__init__(message, option=option, value=value)
+
+
+class ConnectionStringWarning(UserWarning):
+    """Something in a connection string was ignored; the string is still usable.
+
+    Fields as on :class:`ConfigurationError`: ``option`` (the name as written, or
+    ``None`` where it could hide a credential) and ``value`` (raw text, redacted
+    for sensitive options). The message never contains raw values.
+    """
+
+    def __init__(self, message: str, *, option: str | None, value: str | None = None) -> None:
+        self.option = option
+        self.value = redact(option, value)
+        super().__init__(message)
+
+
+class UnknownOptionWarning(ConnectionStringWarning):
+    """An option name mongotor does not know; it is ignored (Connection String spec)."""
+
+
+class InvalidOptionValueWarning(ConnectionStringWarning):
+    """A known option with an invalid or empty value; the option is ignored.
+
+    ``expected`` describes the values the option accepts.
+    """
+
+    def __init__(
+        self, message: str, *, option: str, value: str | None, expected: str
+    ) -> None:
+        self.expected = expected
+        super().__init__(message, option=option, value=value)
+
+
+class RepeatedOptionWarning(ConnectionStringWarning):
+    """A single-valued option was given more than once; the last value wins."""
+
+
+class DeprecatedOptionWarning(ConnectionStringWarning):
+    """A deprecated option name was used; ``replacement`` names the current one."""
+
+    def __init__(
+        self, message: str, *, option: str, value: str | None, replacement: str
+    ) -> None:
+        self.replacement = replacement
+        super().__init__(message, option=option, value=value)

@@ -1,0 +1,178 @@
+"""Whole messages out of a byte stream: the incremental framer and the decoder.
+
+``Framer`` is the sans-I/O heart of a connection (h11's ``Connection`` shape):
+the I/O layer ``feed()``s whatever bytes arrived, in any chunking, and calls
+``next_message()`` until it answers :data:`NEED_DATA`. The header's declared
+length is checked against the minimum and the maximum message size as soon as
+its four bytes are present, before any of the body is buffered, so a hostile
+peer cannot make us hold more than one chunk past the limit.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Final, Literal, TypeAlias
+
+from bson.codec_options import CodecOptions
+
+from ._bson import DEFAULT_CODEC_OPTIONS
+from ._compression import decompress_message
+from ._constants import DEFAULT_MAX_MESSAGE_SIZE, HEADER, HEADER_SIZE, INT32, CompressorId, OpCode
+from ._errors import MalformedMessageError, MessageTooLargeError, ProtocolError, UnsupportedOpcodeError
+from ._legacy import OpQuery, OpReply, decode_op_query, decode_op_reply
+from ._op_msg import OpMsg, decode_op_msg
+
+__all__ = ["NEED_DATA", "Framer", "Message", "NeedData", "decode_message"]
+
+#: Any message this codec reads or writes.
+Message: TypeAlias = OpMsg | OpQuery | OpReply
+
+
+class NeedData(Enum):
+    """The type of :data:`NEED_DATA` (an enum so type checkers can narrow it)."""
+
+    NEED_DATA = "NEED_DATA"
+
+    def __repr__(self) -> str:
+        return "NEED_DATA"
+
+
+#: Returned by :meth:`Framer.next_message` when no whole message is buffered.
+NEED_DATA: Final = NeedData.NEED_DATA
+
+_DECODERS = {
+    OpCode.OP_MSG: decode_op_msg,
+    OpCode.OP_QUERY: decode_op_query,
+    OpCode.OP_REPLY: decode_op_reply,
+}
+# Compact the buffer once this much has been consumed from its front; below
+# it, consumed bytes are skipped by offset rather than moved.
+_COMPACT_AT = 1 << 16
+
+
+def _check_length(length: int, max_message_size: int) -> None:
+    if length < HEADER_SIZE:
+        raise MalformedMessageError("message length is shorter than its header", declared_length=length, offset=0)
+    if length > max_message_size:
+        raise MessageTooLargeError(
+            f"message length exceeds the maximum message size {max_message_size}",
+            declared_length=length,
+            offset=0,
+        )
+
+
+def decode_message(
+    data: bytes,
+    codec_options: CodecOptions[Any] = DEFAULT_CODEC_OPTIONS,
+    *,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+) -> Message:
+    """Decode one whole message (header included); OP_COMPRESSED is unwrapped.
+
+    Raises only :class:`ProtocolError` subclasses for malformed input.
+    """
+    if len(data) < HEADER_SIZE:
+        raise MalformedMessageError("message shorter than its header", actual_length=len(data))
+    length, request_id, response_to, opcode = HEADER.unpack_from(data)
+    _check_length(length, max_message_size)
+    if length != len(data):
+        raise MalformedMessageError(
+            "message length does not match the bytes given",
+            opcode=opcode,
+            declared_length=length,
+            actual_length=len(data),
+        )
+    compressor: CompressorId | None = None
+    if opcode == OpCode.OP_COMPRESSED:
+        data, compressor = decompress_message(data, max_message_size=max_message_size)
+        opcode = HEADER.unpack_from(data)[3]
+    try:
+        decoder = _DECODERS[opcode]
+    except KeyError:
+        raise UnsupportedOpcodeError(f"unsupported opcode {opcode}", opcode=opcode, offset=12) from None
+    return decoder(data, request_id, response_to, codec_options, compressor)
+
+
+class Framer:
+    """Splits a byte stream into messages. Not thread-safe; one per connection.
+
+    After a :class:`ProtocolError` the stream is out of step: the framer keeps
+    raising that error, and the connection must be closed.
+    """
+
+    __slots__ = ("_buffer", "_codec_options", "_error", "_max_message_size", "_pos")
+
+    def __init__(
+        self,
+        *,
+        max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        codec_options: CodecOptions[Any] = DEFAULT_CODEC_OPTIONS,
+    ) -> None:
+        self._buffer = bytearray()
+        self._pos = 0
+        self._max_message_size = max_message_size
+        self._codec_options = codec_options
+        self._error: ProtocolError | None = None
+
+    @property
+    def max_message_size(self) -> int:
+        """The largest message accepted; a server's hello may raise or lower it."""
+        return self._max_message_size
+
+    @max_message_size.setter
+    def max_message_size(self, value: int) -> None:
+        self._max_message_size = value
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet handed out as messages."""
+        return len(self._buffer) - self._pos
+
+    def feed(self, data: bytes | bytearray | memoryview) -> None:
+        """Add received bytes. Raises :class:`ProtocolError` as soon as the
+        next message's declared length is known to be invalid."""
+        if self._error is not None:
+            raise self._error
+        self._buffer += data
+        if self.buffered >= 4:
+            self._check_next_length()
+
+    def next_message(self) -> Message | Literal[NeedData.NEED_DATA]:
+        """The next whole message, or :data:`NEED_DATA`."""
+        if self._error is not None:
+            raise self._error
+        buffer = self._buffer
+        pos = self._pos
+        if len(buffer) - pos < 4:
+            return NEED_DATA
+        length = self._check_next_length()
+        if len(buffer) - pos < length:
+            return NEED_DATA
+        data = bytes(buffer[pos : pos + length])
+        pos += length
+        if pos == len(buffer):
+            buffer.clear()
+            pos = 0
+        elif pos >= _COMPACT_AT:
+            del buffer[:pos]
+            pos = 0
+        self._pos = pos
+        try:
+            return decode_message(data, self._codec_options, max_message_size=self._max_message_size)
+        except ProtocolError as exc:
+            self._error = exc
+            raise
+
+    def _check_next_length(self) -> int:
+        (length,) = INT32.unpack_from(self._buffer, self._pos)
+        try:
+            _check_length(length, self._max_message_size)
+        except ProtocolError as exc:
+            self._error = exc
+            self._buffer.clear()  # nothing after a bad header can be used
+            raise
+        return int(length)
+
+    def __repr__(self) -> str:
+        state = "failed" if self._error is not None else "ok"
+        return f"<Framer {state} buffered={self.buffered} max_message_size={self._max_message_size}>"

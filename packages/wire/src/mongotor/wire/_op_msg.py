@@ -1,0 +1,228 @@
+"""OP_MSG: the message every command travels in since MongoDB 3.6.
+
+Layout (OP_MSG spec; manual: Wire Protocol > OP_MSG): header, uint32 flagBits,
+one or more sections, and a CRC-32C of everything before it when
+``checksumPresent`` is set. A kind-0 section is one BSON document (the command
+body); a kind-1 section is an int32 size, a cstring identifier and back-to-back
+documents (e.g. the ``documents`` of an insert), which saves building one huge
+array document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bson.codec_options import CodecOptions
+from google_crc32c import value as crc32c
+
+from ._bson import DEFAULT_CODEC_OPTIONS, DocumentLike, EncodingError, decode_document, decode_documents, encode_document, encode_documents
+from ._constants import (
+    CHECKSUM_SIZE,
+    HEADER,
+    HEADER_SIZE,
+    INT32,
+    OP_MSG_FLAGS,
+    OP_MSG_KNOWN_REQUIRED_BITS,
+    OP_MSG_REQUIRED_BITS_MASK,
+    UINT32,
+    CompressorId,
+    OpCode,
+    OpMsgFlags,
+    SectionKind,
+)
+from ._errors import ChecksumMismatchError, InvalidFlagsError, MalformedMessageError
+
+__all__ = ["DocumentSequence", "OpMsg", "decode_op_msg", "encode_op_msg"]
+
+_OP_MSG = int(OpCode.OP_MSG)
+_CHECKSUM = int(OpMsgFlags.CHECKSUM_PRESENT)
+_KIND_1 = bytes([SectionKind.DOCUMENT_SEQUENCE])
+_KIND_0 = bytes([SectionKind.BODY])
+# Header, flagBits and the body's kind byte: everything but the body's bytes.
+_FIXED_SIZE = HEADER_SIZE + 4 + 1
+_NO_FLAGS_KIND_0 = OP_MSG_FLAGS.pack(0) + _KIND_0
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSequence:
+    """A kind-1 section: ``identifier`` names the command field it stands for."""
+
+    identifier: str
+    documents: Sequence[DocumentLike]
+
+
+@dataclass(frozen=True, slots=True)
+class OpMsg:
+    """An OP_MSG, as sent or as received.
+
+    Decoded messages hold documents decoded with the framer's codec options
+    (use ``RawBSONDocument`` there to keep raw bytes). ``compressor`` records
+    the compressor a received message arrived with (``None``: uncompressed);
+    :meth:`to_bytes` honours it so that decode and encode round-trip.
+    """
+
+    body: DocumentLike
+    sequences: Sequence[DocumentSequence] = ()
+    flags: OpMsgFlags = OpMsgFlags.NONE
+    request_id: int = 0
+    response_to: int = 0
+    compressor: CompressorId | None = field(default=None, compare=True)
+
+    @property
+    def more_to_come(self) -> bool:
+        """True when the sender will send another message without a reply."""
+        return bool(self.flags & OpMsgFlags.MORE_TO_COME)
+
+    def to_bytes(self, codec_options: CodecOptions[Any] = DEFAULT_CODEC_OPTIONS) -> bytes:
+        """Encode this message (compressed with :attr:`compressor` if set)."""
+        data = encode_op_msg(
+            self.request_id,
+            self.body,
+            self.sequences,
+            flags=self.flags,
+            response_to=self.response_to,
+            codec_options=codec_options,
+        )
+        if self.compressor is None:
+            return data
+        from ._compression import compress_message  # noqa: PLC0415 (import cycle)
+
+        return compress_message(data, self.compressor)
+
+
+def encode_op_msg(
+    request_id: int,
+    body: DocumentLike,
+    sequences: Sequence[DocumentSequence] = (),
+    *,
+    flags: int = 0,
+    response_to: int = 0,
+    codec_options: CodecOptions[Any] = DEFAULT_CODEC_OPTIONS,
+) -> bytes:
+    """Encode an OP_MSG; append the CRC-32C when ``flags`` has CHECKSUM_PRESENT.
+
+    Documents may be mappings or already-encoded BSON (not re-encoded).
+    Raises :class:`EncodingError` for anything that cannot be encoded.
+    """
+    encoded_body = encode_document(body, codec_options)
+    length = _FIXED_SIZE + len(encoded_body)
+    if not sequences and not flags:
+        # The common case (every command without a document sequence): one join.
+        return b"".join((_header(length, request_id, response_to), _NO_FLAGS_KIND_0, encoded_body))
+    parts: list[Any] = [b"", _pack_flags(flags), _KIND_0, encoded_body]
+    for sequence in sequences:
+        ident = _identifier(sequence.identifier)
+        docs = encode_documents(sequence.documents, codec_options)
+        size = 4 + len(ident) + 1 + len(docs)
+        parts += (_KIND_1, INT32.pack(size), ident, b"\x00", docs)
+        length += 1 + size
+    checksum = flags & _CHECKSUM
+    if checksum:
+        length += CHECKSUM_SIZE
+    parts[0] = _header(length, request_id, response_to)
+    data = b"".join(parts)
+    if checksum:
+        data += UINT32.pack(crc32c(data))
+    return data
+
+
+def _header(length: int, request_id: int, response_to: int) -> bytes:
+    try:
+        return HEADER.pack(length, request_id, response_to, _OP_MSG)
+    except Exception as exc:  # struct.error: an id outside int32
+        raise EncodingError(f"request_id/response_to out of int32 range: {exc}") from exc
+
+
+def _pack_flags(flags: int) -> bytes:
+    try:
+        return OP_MSG_FLAGS.pack(flags)
+    except Exception as exc:  # struct.error: not a uint32
+        raise EncodingError(f"OP_MSG flagBits out of uint32 range: {exc}") from exc
+
+
+def _identifier(identifier: str) -> bytes:
+    try:
+        ident = identifier.encode()
+    except UnicodeEncodeError as exc:
+        raise EncodingError(f"identifier {identifier!r} is not valid UTF-8") from exc
+    if b"\x00" in ident:
+        raise EncodingError(f"identifier {identifier!r} contains NUL")
+    return ident
+
+
+def decode_op_msg(
+    data: bytes,
+    request_id: int,
+    response_to: int,
+    codec_options: CodecOptions[Any],
+    compressor: CompressorId | None = None,
+) -> OpMsg:
+    """Decode a whole OP_MSG (header included) whose length is already checked."""
+    end = len(data)
+    if end < HEADER_SIZE + 4 + 1 + 5:
+        raise MalformedMessageError(
+            "OP_MSG shorter than flagBits and one body section",
+            opcode=_OP_MSG,
+            actual_length=end,
+        )
+    (flags,) = OP_MSG_FLAGS.unpack_from(data, HEADER_SIZE)
+    unknown = flags & OP_MSG_REQUIRED_BITS_MASK & ~OP_MSG_KNOWN_REQUIRED_BITS
+    if unknown:
+        raise InvalidFlagsError(
+            f"OP_MSG sets unknown required flag bits {unknown:#x}", opcode=_OP_MSG, offset=HEADER_SIZE
+        )
+    if flags & _CHECKSUM:
+        end -= CHECKSUM_SIZE
+        (expected,) = UINT32.unpack_from(data, end)
+        if crc32c(data[:end]) != expected:
+            raise ChecksumMismatchError("OP_MSG CRC-32C checksum mismatch", opcode=_OP_MSG, offset=end)
+    view = memoryview(data)
+    body: Mapping[str, Any] | None = None
+    sequences: list[DocumentSequence] = []
+    offset = HEADER_SIZE + 4
+    while offset < end:
+        kind = data[offset]
+        offset += 1
+        if end - offset < 4:
+            raise MalformedMessageError("truncated OP_MSG section", opcode=_OP_MSG, offset=offset)
+        (size,) = INT32.unpack_from(data, offset)
+        if size < 5 or size > end - offset:
+            raise MalformedMessageError(
+                "OP_MSG section size out of bounds",
+                opcode=_OP_MSG,
+                offset=offset,
+                declared_length=size,
+                actual_length=end - offset,
+            )
+        stop = offset + size
+        if kind == SectionKind.BODY:
+            if body is not None:
+                raise MalformedMessageError("OP_MSG has more than one body section", opcode=_OP_MSG, offset=offset - 1)
+            body = decode_document(view[offset:stop], codec_options, opcode=_OP_MSG, offset=offset)
+        elif kind == SectionKind.DOCUMENT_SEQUENCE:
+            sequences.append(_decode_sequence(data, view, offset, stop, codec_options))
+        else:
+            raise MalformedMessageError(f"unknown OP_MSG section kind {kind}", opcode=_OP_MSG, offset=offset - 1)
+        offset = stop
+    if body is None:
+        raise MalformedMessageError("OP_MSG has no body section", opcode=_OP_MSG, offset=offset)
+    return OpMsg(body, sequences, OpMsgFlags(flags), request_id, response_to, compressor)
+
+
+def _decode_sequence(
+    data: bytes, view: memoryview, offset: int, stop: int, codec_options: CodecOptions[Any]
+) -> DocumentSequence:
+    start = offset + 4
+    nul = data.find(b"\x00", start, stop)
+    if nul < 0:
+        raise MalformedMessageError("unterminated document sequence identifier", opcode=_OP_MSG, offset=start)
+    try:
+        identifier = data[start:nul].decode()
+    except UnicodeDecodeError as exc:
+        raise MalformedMessageError(
+            "document sequence identifier is not UTF-8", opcode=_OP_MSG, offset=start
+        ) from exc
+    documents = decode_documents(view[nul + 1 : stop], codec_options, opcode=_OP_MSG, offset=nul + 1)
+    return DocumentSequence(identifier, documents)
