@@ -35,8 +35,14 @@ def _workloads() -> dict[str, tuple[dict[str, Any], str, list[dict[str, Any]] | 
     small = load("small_doc.json")
     large = load("large_doc.json")
     lsid = {"id": bson.Binary(b"\x01" * 16, 4)}
-    find = {"find": "corpus", "filter": {"_id": ObjectId()}, "limit": 1, "singleBatch": True,
-            "lsid": lsid, "$db": "perftest"}
+    find = {
+        "find": "corpus",
+        "filter": {"_id": ObjectId()},
+        "limit": 1,
+        "singleBatch": True,
+        "lsid": lsid,
+        "$db": "perftest",
+    }
     docs = [copy.deepcopy(small) for _ in range(1000)]
     insert = {"insert": "corpus", "ordered": True, "lsid": lsid, "$db": "perftest"}
     # Six copies of large_doc.json padded with a binary to just under the
@@ -59,24 +65,37 @@ def bench_encode(quick: bool) -> list[list[str]]:
         if quick:
             number = max(1, number // 10)
 
-        def ours(body: dict[str, Any] = body, sequences: list[DocumentSequence] = sequences) -> bytes:
+        def ours(
+            body: dict[str, Any] = body, sequences: list[DocumentSequence] = sequences
+        ) -> bytes:
             return encode_op_msg(1, body, sequences)
 
         def theirs(body: dict[str, Any] = body, ident: str = ident, docs: Any = docs) -> Any:
             return pymongo_message._op_msg_uncompressed(0, body, ident, docs, OPTS)
 
         # Same bytes, bar the request id PyMongo draws at random.
-        assert ours()[8:] == theirs()[1][8:] and ours()[:4] == theirs()[1][:4]
+        assert ours()[8:] == theirs()[1][8:]
+        assert ours()[:4] == theirs()[1][:4]
         t_ours, t_theirs = measure(ours, number=number), measure(theirs, number=number)
-        rows.append([name, format_ns(t_ours.per_op_ns), format_ns(t_theirs.per_op_ns),
-                     f"{t_ours.per_op_ns / t_theirs.per_op_ns:.2f}x", "<= 1.20x"])
+        rows.append(
+            [
+                name,
+                format_ns(t_ours.per_op_ns),
+                format_ns(t_theirs.per_op_ns),
+                f"{t_ours.per_op_ns / t_theirs.per_op_ns:.2f}x",
+                "<= 1.20x",
+            ]
+        )
     return rows
 
 
 def bench_decode(quick: bool) -> list[list[str]]:
     tweet = load("tweet.json")
     docs = [dict(tweet, _id=ObjectId()) for _ in range(1000)]
-    reply = {"cursor": {"firstBatch": docs, "id": bson.Int64(0), "ns": "perftest.corpus"}, "ok": 1.0}
+    reply = {
+        "cursor": {"firstBatch": docs, "id": bson.Int64(0), "ns": "perftest.corpus"},
+        "ok": 1.0,
+    }
     data = encode_op_msg(1, reply, response_to=7)
     body = data[21:]
     number = 10 if quick else 100
@@ -105,7 +124,9 @@ def bench_decode(quick: bool) -> list[list[str]]:
     ]
     for name, fn, target in peers:
         t = measure(fn, number=number)
-        rows.append([name, format_ns(t.per_op_ns), f"{t.per_op_ns / t_floor.per_op_ns:.2f}x", target])
+        rows.append(
+            [name, format_ns(t.per_op_ns), f"{t.per_op_ns / t_floor.per_op_ns:.2f}x", target]
+        )
     return rows
 
 
@@ -113,11 +134,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="OP_MSG encode/decode, mongotor.wire vs PyMongo")
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
     args = parser.parse_args()
-    print(table("OP_MSG encode: CPU time per message (median of 7)",
-                ["workload", "mongotor.wire", "pymongo (C)", "ratio", "target"], bench_encode(args.quick)))
+    print(
+        table(
+            "OP_MSG encode: CPU time per message (median of 7)",
+            ["workload", "mongotor.wire", "pymongo (C)", "ratio", "target"],
+            bench_encode(args.quick),
+        )
+    )
     print()
-    print(table("Decode a 1,000-document find reply (tweet.json): CPU time per message (median of 7)",
-                ["decoder", "time", "vs floor", "target"], bench_decode(args.quick)))
+    print(
+        table(
+            "Decode a 1,000-document find reply (tweet.json): CPU time per message (median of 7)",
+            ["decoder", "time", "vs floor", "target"],
+            bench_decode(args.quick),
+        )
+    )
 
 
 if __name__ == "__main__":

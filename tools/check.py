@@ -46,8 +46,19 @@ SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|xfailed|errors?)\b")
 STATIC = [
     ("ruff check", ["ruff", "check", "."]),
     ("ruff format", ["ruff", "format", "--check", "."]),
-    ("mypy", ["mypy", "packages/wire/src", "packages/pool/src", "packages/client/src",
-              "packages/orm/src", "packages/fakemongo/src", "bench", "tools"]),
+    (
+        "mypy",
+        [
+            "mypy",
+            "packages/wire/src",
+            "packages/pool/src",
+            "packages/client/src",
+            "packages/orm/src",
+            "packages/fakemongo/src",
+            "bench",
+            "tools",
+        ],
+    ),
     ("import contracts", ["lint-imports"]),
     ("workspace layout", [sys.executable, "-m", "pytest", "-q", "tests"]),
 ]
@@ -66,11 +77,24 @@ def run_suite(suite: Suite) -> tuple[str, int, str]:
     data = COVERAGE_DIR / suite.name
     for old in COVERAGE_DIR.glob(f"{suite.name}*"):
         old.unlink()
-    env = dict(os.environ, COVERAGE_FILE=str(data), COVERAGE_PROCESS_START=str(ROOT / "pyproject.toml"))
+    env = dict(
+        os.environ, COVERAGE_FILE=str(data), COVERAGE_PROCESS_START=str(ROOT / "pyproject.toml")
+    )
     title, code, out = run(
         f"{suite.name} tests",
-        [sys.executable, "-m", "coverage", "run", f"--source={suite.source}",
-         "-m", "pytest", "-q", "-p", "no:cacheprovider", suite.tests],
+        [
+            sys.executable,
+            "-m",
+            "coverage",
+            "run",
+            f"--source={suite.source}",
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            suite.tests,
+        ],
         env,
     )
     if code != 0:
@@ -100,7 +124,7 @@ def main() -> int:
             results.append(result)
             print_result(*result)
     failed = [title for title, code, _ in results if code != 0]
-    counts = {word: 0 for word in ("passed", "failed", "skipped", "xfailed", "error")}
+    counts = dict.fromkeys(("passed", "failed", "skipped", "xfailed", "error"), 0)
     for _, _, output in results:
         for number, word in SUMMARY.findall(output):
             counts[word.rstrip("s")] += int(number)

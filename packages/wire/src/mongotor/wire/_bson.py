@@ -53,14 +53,16 @@ class EncodingError(WireError, ValueError):
     """
 
 
-def encode_document(doc: DocumentLike, codec_options: CodecOptions[Any]) -> bytes | bytearray | memoryview:
+def encode_document(
+    doc: DocumentLike, codec_options: CodecOptions[Any]
+) -> bytes | bytearray | memoryview:
     """Encode one document, or check and pass through already-encoded BSON."""
     if isinstance(doc, _ENCODED):
         if len(doc) < 5 or INT32.unpack_from(doc)[0] != len(doc):
             raise EncodingError("pre-encoded BSON's length prefix does not match its size")
         return doc
     try:
-        return _dict_to_bson(doc, False, codec_options)  # type: ignore[no-any-return]
+        return _dict_to_bson(doc, False, codec_options)
     except Exception as exc:  # bson raises InvalidDocument, TypeError, OverflowError...
         raise EncodingError(f"cannot encode document: {exc}") from exc
 
@@ -80,16 +82,17 @@ def encode_documents(docs: Sequence[DocumentLike], codec_options: CodecOptions[A
     if count > 1:
         keys = _array_keys(count)
         try:
-            return _array_of_documents_to_buffer(_dict_to_bson(dict(zip(keys, docs)), False, codec_options))  # type: ignore[no-any-return]
+            return _array_of_documents_to_buffer(
+                _dict_to_bson(dict(zip(keys, docs, strict=False)), False, codec_options)
+            )
         except Exception:  # noqa: S110 - the per-document path below reports it precisely
             pass
     return b"".join([encode_document(doc, codec_options) for doc in docs])
 
 
 def _array_keys(count: int) -> list[str]:
-    global _KEYS
     if count > len(_KEYS):
-        _KEYS = [str(i) for i in range(max(count, 2 * len(_KEYS)))]
+        _KEYS.extend(map(str, range(len(_KEYS), max(count, 2 * len(_KEYS)))))
     return _KEYS
 
 
@@ -98,9 +101,11 @@ def decode_document(
 ) -> Mapping[str, Any]:
     """Decode exactly one document that fills ``view``."""
     try:
-        return _bson_to_dict(view, codec_options)  # type: ignore[no-any-return]
+        return _bson_to_dict(view, codec_options)
     except Exception as exc:  # any failure on untrusted bytes is the peer's
-        raise InvalidBSONError(f"invalid BSON document: {exc}", opcode=opcode, offset=offset) from exc
+        raise InvalidBSONError(
+            f"invalid BSON document: {exc}", opcode=opcode, offset=offset
+        ) from exc
 
 
 def decode_documents(
@@ -110,4 +115,6 @@ def decode_documents(
     try:
         return _decode_all(view, codec_options)
     except Exception as exc:  # any failure on untrusted bytes is the peer's
-        raise InvalidBSONError(f"invalid BSON document: {exc}", opcode=opcode, offset=offset) from exc
+        raise InvalidBSONError(
+            f"invalid BSON document: {exc}", opcode=opcode, offset=offset
+        ) from exc

@@ -88,7 +88,9 @@ def compressor_id(name: str) -> CompressorId:
     try:
         return _NAMES[name.lower()]
     except KeyError:
-        raise ValueError(f"unknown compressor {name!r}; known: {', '.join(sorted(_NAMES))}") from None
+        raise ValueError(
+            f"unknown compressor {name!r}; known: {', '.join(sorted(_NAMES))}"
+        ) from None
 
 
 def available_compressors() -> tuple[str, ...]:
@@ -108,7 +110,9 @@ def negotiate_compressors(requested: Sequence[str], supported: Collection[str]) 
     return [name for name in requested if name in supported]
 
 
-def compress_message(message: bytes, compressor: CompressorId, *, level: int | None = None) -> bytes:
+def compress_message(
+    message: bytes, compressor: CompressorId, *, level: int | None = None
+) -> bytes:
     """Wrap an encoded message (header included) in OP_COMPRESSED.
 
     Keeps the message's requestID and responseTo. ``level`` is zlib's -1..9 or
@@ -120,17 +124,26 @@ def compress_message(message: bytes, compressor: CompressorId, *, level: int | N
         compressed = zlib.compress(payload, -1 if level is None else level)
     elif compressor is CompressorId.ZSTD:
         module = _module_for(compressor)
-        compressor_ = module.ZstdCompressor() if level is None else module.ZstdCompressor(level=level)
+        compressor_ = (
+            module.ZstdCompressor() if level is None else module.ZstdCompressor(level=level)
+        )
         compressed = compressor_.compress(payload)
     elif compressor is CompressorId.SNAPPY:
         compressed = _module_for(compressor).compress(bytes(payload))
     else:
         compressed = bytes(payload)
-    head = HEADER.pack(HEADER_SIZE + COMPRESSED_FIELDS.size + len(compressed), request_id, response_to, _OP_COMPRESSED)
+    head = HEADER.pack(
+        HEADER_SIZE + COMPRESSED_FIELDS.size + len(compressed),
+        request_id,
+        response_to,
+        _OP_COMPRESSED,
+    )
     return head + COMPRESSED_FIELDS.pack(opcode, length - HEADER_SIZE, compressor) + compressed
 
 
-def decompress_message(data: bytes, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> tuple[bytes, CompressorId]:
+def decompress_message(
+    data: bytes, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+) -> tuple[bytes, CompressorId]:
     """Unwrap a whole OP_COMPRESSED (header included) into the original message.
 
     Returns the original message's bytes (with a header carrying the original
@@ -138,11 +151,15 @@ def decompress_message(data: bytes, *, max_message_size: int = DEFAULT_MAX_MESSA
     :class:`MalformedMessageError`.
     """
     if len(data) < HEADER_SIZE + COMPRESSED_FIELDS.size:
-        raise MalformedMessageError("OP_COMPRESSED too short", opcode=_OP_COMPRESSED, actual_length=len(data))
+        raise MalformedMessageError(
+            "OP_COMPRESSED too short", opcode=_OP_COMPRESSED, actual_length=len(data)
+        )
     _, request_id, response_to, _ = HEADER.unpack_from(data)
     opcode, size, raw_id = COMPRESSED_FIELDS.unpack_from(data, HEADER_SIZE)
     if opcode == _OP_COMPRESSED:
-        raise CompressionError("OP_COMPRESSED wraps another OP_COMPRESSED", opcode=_OP_COMPRESSED, offset=HEADER_SIZE)
+        raise CompressionError(
+            "OP_COMPRESSED wraps another OP_COMPRESSED", opcode=_OP_COMPRESSED, offset=HEADER_SIZE
+        )
     if size < 0 or size > max_message_size - HEADER_SIZE:
         raise CompressionError(
             "OP_COMPRESSED declares an uncompressed size out of bounds",

@@ -10,6 +10,7 @@ peer cannot make us hold more than one chunk past the limit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from typing import Any, Final, Literal, TypeAlias
 
@@ -18,7 +19,12 @@ from bson.codec_options import CodecOptions
 from ._bson import DEFAULT_CODEC_OPTIONS
 from ._compression import decompress_message
 from ._constants import DEFAULT_MAX_MESSAGE_SIZE, HEADER, HEADER_SIZE, INT32, CompressorId, OpCode
-from ._errors import MalformedMessageError, MessageTooLargeError, ProtocolError, UnsupportedOpcodeError
+from ._errors import (
+    MalformedMessageError,
+    MessageTooLargeError,
+    ProtocolError,
+    UnsupportedOpcodeError,
+)
 from ._legacy import OpQuery, OpReply, decode_op_query, decode_op_reply
 from ._op_msg import OpMsg, decode_op_msg
 
@@ -40,7 +46,8 @@ class NeedData(Enum):
 #: Returned by :meth:`Framer.next_message` when no whole message is buffered.
 NEED_DATA: Final = NeedData.NEED_DATA
 
-_DECODERS = {
+_Decoder: TypeAlias = Callable[[bytes, int, int, CodecOptions[Any], CompressorId | None], Message]
+_DECODERS: dict[int, _Decoder] = {
     OpCode.OP_MSG: decode_op_msg,
     OpCode.OP_QUERY: decode_op_query,
     OpCode.OP_REPLY: decode_op_reply,
@@ -52,7 +59,9 @@ _COMPACT_AT = 1 << 16
 
 def _check_length(length: int, max_message_size: int) -> None:
     if length < HEADER_SIZE:
-        raise MalformedMessageError("message length is shorter than its header", declared_length=length, offset=0)
+        raise MalformedMessageError(
+            "message length is shorter than its header", declared_length=length, offset=0
+        )
     if length > max_message_size:
         raise MessageTooLargeError(
             f"message length exceeds the maximum message size {max_message_size}",
@@ -89,7 +98,9 @@ def decode_message(
     try:
         decoder = _DECODERS[opcode]
     except KeyError:
-        raise UnsupportedOpcodeError(f"unsupported opcode {opcode}", opcode=opcode, offset=12) from None
+        raise UnsupportedOpcodeError(
+            f"unsupported opcode {opcode}", opcode=opcode, offset=12
+        ) from None
     return decoder(data, request_id, response_to, codec_options, compressor)
 
 
@@ -158,7 +169,9 @@ class Framer:
             pos = 0
         self._pos = pos
         try:
-            return decode_message(data, self._codec_options, max_message_size=self._max_message_size)
+            return decode_message(
+                data, self._codec_options, max_message_size=self._max_message_size
+            )
         except ProtocolError as exc:
             self._error = exc
             raise
@@ -175,4 +188,6 @@ class Framer:
 
     def __repr__(self) -> str:
         state = "failed" if self._error is not None else "ok"
-        return f"<Framer {state} buffered={self.buffered} max_message_size={self._max_message_size}>"
+        return (
+            f"<Framer {state} buffered={self.buffered} max_message_size={self._max_message_size}>"
+        )

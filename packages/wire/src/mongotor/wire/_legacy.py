@@ -15,14 +15,20 @@ from typing import Any
 
 from bson.codec_options import CodecOptions
 
-from ._bson import DEFAULT_CODEC_OPTIONS, DocumentLike, EncodingError, decode_document, decode_documents, encode_document
+from ._bson import (
+    DEFAULT_CODEC_OPTIONS,
+    DocumentLike,
+    EncodingError,
+    decode_documents,
+    encode_document,
+)
 from ._constants import (
     HEADER,
     HEADER_SIZE,
     INT32,
-    UINT32,
     QUERY_SKIP_RETURN,
     REPLY_FIELDS,
+    UINT32,
     CompressorId,
     OpCode,
     OpQueryFlags,
@@ -30,7 +36,14 @@ from ._constants import (
 )
 from ._errors import MalformedMessageError
 
-__all__ = ["OpQuery", "OpReply", "decode_op_query", "decode_op_reply", "encode_op_query", "encode_op_reply"]
+__all__ = [
+    "OpQuery",
+    "OpReply",
+    "decode_op_query",
+    "decode_op_reply",
+    "encode_op_query",
+    "encode_op_reply",
+]
 
 _OP_QUERY = int(OpCode.OP_QUERY)
 _OP_REPLY = int(OpCode.OP_REPLY)
@@ -169,26 +182,42 @@ def decode_op_query(
     offset += 4
     nul = data.find(b"\x00", offset, end)
     if nul < 0:
-        raise MalformedMessageError("unterminated fullCollectionName", opcode=_OP_QUERY, offset=offset)
+        raise MalformedMessageError(
+            "unterminated fullCollectionName", opcode=_OP_QUERY, offset=offset
+        )
     try:
         name = data[offset:nul].decode()
     except UnicodeDecodeError as exc:
-        raise MalformedMessageError("fullCollectionName is not UTF-8", opcode=_OP_QUERY, offset=offset) from exc
+        raise MalformedMessageError(
+            "fullCollectionName is not UTF-8", opcode=_OP_QUERY, offset=offset
+        ) from exc
     offset = nul + 1
     if end - offset < QUERY_SKIP_RETURN.size:
-        raise MalformedMessageError("OP_QUERY truncated after its collection name", opcode=_OP_QUERY, offset=offset)
+        raise MalformedMessageError(
+            "OP_QUERY truncated after its collection name", opcode=_OP_QUERY, offset=offset
+        )
     skip, to_return = QUERY_SKIP_RETURN.unpack_from(data, offset)
     offset += QUERY_SKIP_RETURN.size
     view = memoryview(data)
     documents = _split_documents(data, view, offset, end, _OP_QUERY, codec_options)
     if len(documents) not in (1, 2):
         raise MalformedMessageError(
-            f"OP_QUERY carries {len(documents)} documents; expected a query and an optional selector",
+            f"OP_QUERY carries {len(documents)} documents; expected a query and optional fields",
             opcode=_OP_QUERY,
             offset=offset,
         )
     fields = documents[1] if len(documents) == 2 else None
-    return OpQuery(name, documents[0], fields, OpQueryFlags(flags), skip, to_return, request_id, response_to, compressor)
+    return OpQuery(
+        name,
+        documents[0],
+        fields,
+        OpQueryFlags(flags),
+        skip,
+        to_return,
+        request_id,
+        response_to,
+        compressor,
+    )
 
 
 def decode_op_reply(
@@ -212,11 +241,24 @@ def decode_op_reply(
             opcode=_OP_REPLY,
             offset=HEADER_SIZE + 16,
         )
-    return OpReply(documents, OpReplyFlags(flags), cursor_id, starting_from, request_id, response_to, compressor)
+    return OpReply(
+        documents,
+        OpReplyFlags(flags),
+        cursor_id,
+        starting_from,
+        request_id,
+        response_to,
+        compressor,
+    )
 
 
 def _split_documents(
-    data: bytes, view: memoryview, offset: int, end: int, opcode: int, codec_options: CodecOptions[Any]
+    data: bytes,
+    view: memoryview,
+    offset: int,
+    end: int,
+    opcode: int,
+    codec_options: CodecOptions[Any],
 ) -> list[Mapping[str, Any]]:
     # Bounds are checked here, with the offset of the culprit, before bson sees
     # the bytes; bson then decodes the whole run in one C call.

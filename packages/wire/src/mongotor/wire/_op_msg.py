@@ -11,13 +11,21 @@ array document.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bson.codec_options import CodecOptions
 from google_crc32c import value as crc32c
 
-from ._bson import DEFAULT_CODEC_OPTIONS, DocumentLike, EncodingError, decode_document, decode_documents, encode_document, encode_documents
+from ._bson import (
+    DEFAULT_CODEC_OPTIONS,
+    DocumentLike,
+    EncodingError,
+    decode_document,
+    decode_documents,
+    encode_document,
+    encode_documents,
+)
 from ._constants import (
     CHECKSUM_SIZE,
     HEADER,
@@ -68,7 +76,7 @@ class OpMsg:
     flags: OpMsgFlags = OpMsgFlags.NONE
     request_id: int = 0
     response_to: int = 0
-    compressor: CompressorId | None = field(default=None, compare=True)
+    compressor: CompressorId | None = None
 
     @property
     def more_to_come(self) -> bool:
@@ -171,13 +179,17 @@ def decode_op_msg(
     unknown = flags & OP_MSG_REQUIRED_BITS_MASK & ~OP_MSG_KNOWN_REQUIRED_BITS
     if unknown:
         raise InvalidFlagsError(
-            f"OP_MSG sets unknown required flag bits {unknown:#x}", opcode=_OP_MSG, offset=HEADER_SIZE
+            f"OP_MSG sets unknown required flag bits {unknown:#x}",
+            opcode=_OP_MSG,
+            offset=HEADER_SIZE,
         )
     if flags & _CHECKSUM:
         end -= CHECKSUM_SIZE
         (expected,) = UINT32.unpack_from(data, end)
         if crc32c(data[:end]) != expected:
-            raise ChecksumMismatchError("OP_MSG CRC-32C checksum mismatch", opcode=_OP_MSG, offset=end)
+            raise ChecksumMismatchError(
+                "OP_MSG CRC-32C checksum mismatch", opcode=_OP_MSG, offset=end
+            )
     view = memoryview(data)
     body: Mapping[str, Any] | None = None
     sequences: list[DocumentSequence] = []
@@ -199,12 +211,16 @@ def decode_op_msg(
         stop = offset + size
         if kind == SectionKind.BODY:
             if body is not None:
-                raise MalformedMessageError("OP_MSG has more than one body section", opcode=_OP_MSG, offset=offset - 1)
+                raise MalformedMessageError(
+                    "OP_MSG has more than one body section", opcode=_OP_MSG, offset=offset - 1
+                )
             body = decode_document(view[offset:stop], codec_options, opcode=_OP_MSG, offset=offset)
         elif kind == SectionKind.DOCUMENT_SEQUENCE:
             sequences.append(_decode_sequence(data, view, offset, stop, codec_options))
         else:
-            raise MalformedMessageError(f"unknown OP_MSG section kind {kind}", opcode=_OP_MSG, offset=offset - 1)
+            raise MalformedMessageError(
+                f"unknown OP_MSG section kind {kind}", opcode=_OP_MSG, offset=offset - 1
+            )
         offset = stop
     if body is None:
         raise MalformedMessageError("OP_MSG has no body section", opcode=_OP_MSG, offset=offset)
@@ -217,12 +233,16 @@ def _decode_sequence(
     start = offset + 4
     nul = data.find(b"\x00", start, stop)
     if nul < 0:
-        raise MalformedMessageError("unterminated document sequence identifier", opcode=_OP_MSG, offset=start)
+        raise MalformedMessageError(
+            "unterminated document sequence identifier", opcode=_OP_MSG, offset=start
+        )
     try:
         identifier = data[start:nul].decode()
     except UnicodeDecodeError as exc:
         raise MalformedMessageError(
             "document sequence identifier is not UTF-8", opcode=_OP_MSG, offset=start
         ) from exc
-    documents = decode_documents(view[nul + 1 : stop], codec_options, opcode=_OP_MSG, offset=nul + 1)
+    documents = decode_documents(
+        view[nul + 1 : stop], codec_options, opcode=_OP_MSG, offset=nul + 1
+    )
     return DocumentSequence(identifier, documents)
