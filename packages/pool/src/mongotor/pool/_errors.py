@@ -55,7 +55,9 @@ class ConfigurationError(Exception):
     #: Retrying with the same configuration cannot help.
     retryable = False
 
-    def __init__(self, message: str, *, option: str | None = None, value: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, option: str | None = None, value: str | None = None
+    ) -> None:
         self.option = option
         self.value = redact(option, value)
         super().__init__(message)
@@ -104,9 +106,7 @@ class ConflictingOptionsError(ConfigurationError):
     ``option`` and ``value`` describe the first setting, ``other`` names the second.
     """
 
-    def __init__(
-        self, message: str, *, option: str, value: str | None = None, other: str
-    ) -> None:
+    def __init__(self, message: str, *, option: str, value: str | None = None, other: str) -> None:
         self.other = other
         super().__init__(message, option=option, value=value)
 
@@ -165,9 +165,7 @@ class InvalidOptionValueWarning(ConnectionStringWarning):
     ``expected`` describes the values the option accepts.
     """
 
-    def __init__(
-        self, message: str, *, option: str, value: str | None, expected: str
-    ) -> None:
+    def __init__(self, message: str, *, option: str, value: str | None, expected: str) -> None:
         self.expected = expected
         super().__init__(message, option=option, value=value)
 
@@ -179,8 +177,6 @@ class RepeatedOptionWarning(ConnectionStringWarning):
 class DeprecatedOptionWarning(ConnectionStringWarning):
     """A deprecated option name was used; ``replacement`` names the current one."""
 
-    def __init__(
-        self, message: str, *, option: str, value: str | None, replacement: str
-    ) -> None:
+    def __init__(self, message: str, *, option: str, value: str | None, replacement: str) -> None:
         self.replacement = replacement
         super().__init__(message, option=option, value=value)

@@ -93,7 +93,9 @@ _PUBLIC_AUTH_PROPERTIES = frozenset(
         "TOKEN_RESOURCE",
     }
 )
-_SENSITIVE_ATTRIBUTES = frozenset(OPTION_ATTRIBUTES[name] for name in SENSITIVE_OPTIONS if name in OPTION_ATTRIBUTES)
+_SENSITIVE_ATTRIBUTES = frozenset(
+    OPTION_ATTRIBUTES[name] for name in SENSITIVE_OPTIONS if name in OPTION_ATTRIBUTES
+)
 
 
 class HostType(enum.Enum):
@@ -268,7 +270,7 @@ class ConnectionOptions:
         ``serverSelectionTryOnce=true``: a single-threaded driver's behaviour; an
         asyncio client keeps selecting until ``serverSelectionTimeoutMS``.
         """
-        found = []
+        found: list[str] = []
         if self.load_balanced:
             found.append("loadBalanced")
         if self.server_selection_try_once:
@@ -297,6 +299,8 @@ class ConnectionOptions:
                 }
             elif field.name == "hosts":
                 value = [str(host) for host in value]
+            elif isinstance(value, enum.Enum):
+                value = value.value
             shown.append(f"{field.name}={value!r}")
         return f"ConnectionOptions({', '.join(shown)})"
 
