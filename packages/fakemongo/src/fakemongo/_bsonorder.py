@@ -113,7 +113,7 @@ def type_rank(value: Any) -> int:
     """The canonical type rank of ``value``; raises TypeError for a non-BSON value."""
     rank = _RANKS.get(type(value))
     if rank is not None:
-        return rank
+        return int(rank)
     if isinstance(value, Code):  # a str subclass: test before the Mapping/str fallbacks
         return Rank.CODE if value.scope is None else Rank.CODE_W_SCOPE
     for kind, kind_rank in _RANKS.items():
@@ -136,7 +136,7 @@ def is_nan(value: Any) -> bool:
     return isinstance(value, Decimal128) and value.to_decimal().is_nan()
 
 
-_EPOCH_NAIVE = datetime.datetime(1970, 1, 1)  # noqa: DTZ001 - naive datetimes are UTC in bson
+_EPOCH_NAIVE = datetime.datetime(1970, 1, 1)
 _EPOCH_AWARE = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _MS = datetime.timedelta(milliseconds=1)
 
@@ -145,18 +145,23 @@ def _millis(value: Any) -> int:
     if isinstance(value, DatetimeMS):
         return int(value)
     epoch = _EPOCH_NAIVE if value.tzinfo is None else _EPOCH_AWARE
-    return (value - epoch) // _MS
+    millis: int = (value - epoch) // _MS
+    return millis
 
 
-_FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.LOCALE, "l"), (re.MULTILINE, "m"))
-_FLAG_LETTERS += ((re.DOTALL, "s"), (re.UNICODE, "u"), (re.VERBOSE, "x"))
+_FLAG_LETTERS = (
+    (re.IGNORECASE, "i"),
+    (re.LOCALE, "l"),
+    (re.MULTILINE, "m"),
+    (re.DOTALL, "s"),
+    (re.UNICODE, "u"),
+    (re.VERBOSE, "x"),
+)
 
 
 def regex_flags(value: Regex[Any] | re.Pattern[Any]) -> str:
     """The BSON option letters of a regex value (alphabetical, as bson encodes them)."""
-    flags = value.flags
-    if isinstance(flags, str):
-        return "".join(sorted(flags))
+    flags = int(value.flags)  # bson.Regex turns option letters into re flags
     if isinstance(value, re.Pattern) and flags == re.UNICODE:
         return ""  # Python sets UNICODE on every str pattern; it is not a user option
     return "".join(letter for bit, letter in _FLAG_LETTERS if flags & bit)
@@ -176,7 +181,7 @@ def _number_key(value: Any) -> tuple[Any, ...]:
         if value.is_nan():
             return (Rank.NUMBER, 0)
         return (Rank.NUMBER, 1, value)
-    if value != value:  # float NaN: lowest of all numbers, equal to itself
+    if isinstance(value, float) and math.isnan(value):  # lowest number, equal to itself
         return (Rank.NUMBER, 0)
     return (Rank.NUMBER, 1, value)
 
@@ -222,23 +227,30 @@ def sort_key(value: Any, string_key: StringKey | None = None) -> tuple[Any, ...]
     return (rank,)  # MinKey, MaxKey, null, missing: one value each
 
 
-_FAST = (int, str, float)
+def _fast(a: Any, b: Any, string_key: StringKey | None) -> bool:
+    """Both plain ints, both non-NaN floats, or both strings under binary order."""
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind is int:
+        return True
+    if kind is float:
+        return not (math.isnan(a) or math.isnan(b))
+    return kind is str and string_key is None
 
 
 def compare(a: Any, b: Any, string_key: StringKey | None = None) -> int:
     """-1, 0 or 1 as ``a`` sorts before, with, or after ``b`` in BSON order."""
-    ta = type(a)
-    if ta is type(b) and ta in _FAST and (ta is not str or string_key is None) and a == a:
-        return (a > b) - (a < b)
+    if _fast(a, b, string_key):
+        return int(a > b) - int(a < b)
     ka, kb = sort_key(a, string_key), sort_key(b, string_key)
-    return (ka > kb) - (ka < kb)
+    return int(ka > kb) - int(ka < kb)
 
 
 def values_equal(a: Any, b: Any, string_key: StringKey | None = None) -> bool:
     """BSON equality: numbers by value across widths, ``True != 1``, NaN equals NaN."""
-    ta = type(a)
-    if ta is type(b) and ta in _FAST and (ta is not str or string_key is None):
-        return bool(a == b) or a != a and b != b
+    if _fast(a, b, string_key):
+        return bool(a == b)
     return sort_key(a, string_key) == sort_key(b, string_key)
 
 
@@ -277,7 +289,7 @@ def _type_info(value: Any) -> tuple[str, int]:
 
 def type_alias(value: Any) -> str:
     """MongoDB's type name for a value ("double", "int", "long", "missing"...)."""
-    return _type_info(value)[0]
+    return str(_type_info(value)[0])
 
 
 def type_number(value: Any) -> int:
@@ -289,7 +301,7 @@ def bson_repr(value: Any) -> str:
     """Render a value the way server error messages print BSON (``{ a: 1, b: "x" }``)."""
     rank = type_rank(value)
     if rank == Rank.STRING:
-        return '"' + value.replace('"', '\\"') + '"'
+        return '"' + str(value).replace('"', '\\"') + '"'
     if rank == Rank.OBJECT:
         items = value.as_doc().items() if isinstance(value, DBRef) else value.items()
         if not items:
@@ -315,7 +327,6 @@ def _number_repr(value: Any) -> str:
         return f'NumberDecimal("{value}")'
     if isinstance(value, Int64):
         return str(int(value))
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:.1f}"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
+        return f"{value:.1f}"  # the server prints integral doubles as "1.0"
     return str(value)
-

@@ -71,9 +71,11 @@ def _key(text: str, strength: int) -> tuple[Any, ...]:
         if unicodedata.combining(char) and primary:
             secondary[-1] += char
             continue
-        primary.append((_class(char), char.casefold()))
-        secondary.append("")
-        tertiary.append(1 if char.isupper() else 0)  # lowercase first (caseFirst "off")
+        weight, case = _class(char), 1 if char.isupper() else 0  # lowercase first
+        for folded in char.casefold():  # full folding: "ß" is "ss"
+            primary.append((weight, folded))
+            secondary.append("")
+            tertiary.append(case)
     if strength == 1:
         return (tuple(primary),)
     if strength == 2:

@@ -18,6 +18,22 @@ class ErrorCode(IntEnum):
     """MongoDB server error codes; the member name is the reply's ``codeName``."""
 
     InternalError = 1
+    InvalidIndexSpecificationOption = 197
+    ClientMetadataCannotBeMutated = 186
+    CannotIndexParallelArrays = 171
+    ProtocolError = 17
+    InvalidBSON = 22
+    OperationFailed = 96
+    MechanismUnavailable = 334
+    UnsupportedOpQueryCommand = 352
+    InvalidLength = 33
+    Location40571 = 40571
+    Location40413 = 40413
+    Location5739101 = 5739101
+    InvalidUUID = 207
+    NoSuchSession = 206
+    Location51024 = 51024
+    Location5107201 = 5107201
     BadValue = 2
     NoSuchKey = 4
     FailedToParse = 9
@@ -53,10 +69,61 @@ class ErrorCode(IntEnum):
     NotWritablePrimary = 10107
     NotPrimaryNoSecondaryOk = 13435
     DuplicateKey = 11000
-    Location16020 = 16020
     QueryFeatureNotAllowed = 224
     InvalidPipelineOperator = 168
     ConversionFailure = 241
+    # Codes raised by a bare uassert(<number>) in the server; codeName "Location<N>".
+    Location15974 = 15974
+    Location15975 = 15975
+    Location15983 = 15983
+    Location15998 = 15998
+    Location16020 = 16020
+    Location16410 = 16410
+    Location16412 = 16412
+    Location16612 = 16612
+    Location16869 = 16869
+    Location16872 = 16872
+    Location17080 = 17080
+    Location17081 = 17081
+    Location17082 = 17082
+    Location17083 = 17083
+    Location17276 = 17276
+    Location17312 = 17312
+    Location31138 = 31138
+    Location31249 = 31249
+    Location31250 = 31250
+    Location31252 = 31252
+    Location31253 = 31253
+    Location31254 = 31254
+    Location31255 = 31255
+    Location31256 = 31256
+    Location31257 = 31257
+    Location31258 = 31258
+    Location31259 = 31259
+    Location31270 = 31270
+    Location31271 = 31271
+    Location31272 = 31272
+    Location31273 = 31273
+    Location31274 = 31274
+    Location31275 = 31275
+    Location31276 = 31276
+    Location31277 = 31277
+    Location31287 = 31287
+    Location31308 = 31308
+    Location31310 = 31310
+    Location40081 = 40081
+    Location40352 = 40352
+    Location40414 = 40414
+    Location40415 = 40415
+    Location51050 = 51050
+    Location51074 = 51074
+    Location51075 = 51075
+    Location51091 = 51091
+    Location51108 = 51108
+    Location51246 = 51246
+    Location51247 = 51247
+    Location51270 = 51270
+    Location1257300 = 1257300
 
 
 class CommandError(Exception):
@@ -95,4 +162,6 @@ class CommandError(Exception):
         return doc
 
     def __repr__(self) -> str:
-        return f"CommandError(code={self.code}, codeName={self.code_name!r}, errmsg={self.errmsg!r})"
+        return (
+            f"CommandError(code={self.code}, codeName={self.code_name!r}, errmsg={self.errmsg!r})"
+        )

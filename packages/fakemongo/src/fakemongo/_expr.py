@@ -153,7 +153,7 @@ def to_bool(value: Any) -> bool:
     if type_rank(value) == Rank.NUMBER:
         if isinstance(value, Decimal128):
             return not value.to_decimal().is_zero()
-        return value != 0
+        return bool(value != 0)
     return True
 
 
@@ -168,8 +168,7 @@ def fixed_args(name: str, args: Any, count: int) -> list[Any]:
     if len(operands) != count:
         raise CommandError(
             ErrorCode.Location16020,
-            f"Expression {name} takes exactly {count} arguments. "
-            f"{len(operands)} were passed in.",
+            f"Expression {name} takes exactly {count} arguments. {len(operands)} were passed in.",
         )
     return operands
 
@@ -250,7 +249,11 @@ def _cond(args: Any, scope: Scope) -> Evaluator:
                 raise CommandError(
                     ErrorCode.Location17083, f"Unrecognized parameter to $cond: {key}"
                 )
-        for key, code in (("if", 17080), ("then", 17081), ("else", 17082)):
+        for key, code in (
+            ("if", ErrorCode.Location17080),
+            ("then", ErrorCode.Location17081),
+            ("else", ErrorCode.Location17082),
+        ):
             if key not in args:
                 raise CommandError(code, f"Missing '{key}' parameter to $cond")
         operands = [args["if"], args["then"], args["else"]]
@@ -468,8 +471,7 @@ def _divide(args: Any, scope: Scope) -> Evaluator:
         if type_rank(lhs) != Rank.NUMBER or type_rank(rhs) != Rank.NUMBER:
             raise CommandError(
                 ErrorCode.TypeMismatch,
-                f"$divide only supports numeric types, not {type_alias(lhs)} "
-                f"and {type_alias(rhs)}",
+                f"$divide only supports numeric types, not {type_alias(lhs)} and {type_alias(rhs)}",
             )
         if _kind(lhs) == _DECIMAL or _kind(rhs) == _DECIMAL:
             divisor = _to_decimal(rhs)

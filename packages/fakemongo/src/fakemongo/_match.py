@@ -1,7 +1,7 @@
 """Query filters: compile a filter document once into a matcher, then match many.
 
 Semantics follow the server's MatchExpression (manual, "Query and Projection
-Operators"): every path predicate is tried against each candidate that
+Operators"): a path predicate is tried against every candidate that
 :func:`fakemongo._paths.candidates` yields; comparisons are type-bracketed (``$gt: 5``
 never matches a string; only MinKey/MaxKey cross brackets, and null equals missing);
 ``$ne``/``$nin``/``$not``/``$exists: false`` negate the whole path. A match also
@@ -17,55 +17,48 @@ from __future__ import annotations
 import enum
 import math
 import operator
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from bson import DBRef, Decimal128, Int64
 
-from fakemongo._bsonorder import (
-    MISSING,
-    Rank,
-    StringKey,
-    bson_repr,
-    is_nan,
-    regex_flags,
-    sort_key,
-    type_alias,
-    type_number,
-    type_rank,
-)
+from fakemongo._bsonorder import MISSING, Rank, StringKey, is_nan, sort_key, type_rank
 from fakemongo._errors import CommandError, ErrorCode
 from fakemongo._expr import compile_expression, evaluate, to_bool
-from fakemongo._paths import LeafArrays, candidates
+from fakemongo._jsonschema import compile_schema
+from fakemongo._matchops import (
+    ArrayTest,
+    Bits,
+    Details,
+    FieldExpr,
+    Node,
+    Pred,
+    all_of,
+    and_node,
+    array_expr,
+    bit_positions,
+    bits_pred,
+    coerce_long,
+    is_regex,
+    leaf,
+    negate,
+    nor_node,
+    or_node,
+    parse_integer,
+    parse_type_set,
+    path_node,
+    regex_of,
+    regex_pred,
+    type_pred,
+)
 
-__all__ = ["Matcher", "compile_filter", "compile_regex"]
-
-Details = list[int | None]
-"""One slot: the array offset recorded by the last predicate that matched."""
-Node = Callable[[Mapping[str, Any], "Details | None"], bool]
-Pred = Callable[[Any], bool]
-ArrayTest = Callable[[list[Any]], "int | None"]  # index matched, -1 without one, None
-
-
-class _Level(enum.Enum):
-    TOP = 0  # the filter itself and its $and/$or/$nor children
-    SUB = 1  # inside an $elemMatch object
-
-
-@dataclass(frozen=True, slots=True)
-class _FieldExpr:
-    """A predicate under a path: over a whole document, and over one value."""
-
-    doc: Node
-    single: Pred
+__all__ = ["Matcher", "compile_filter", "is_operator_document"]
 
 
 @dataclass(frozen=True, slots=True)
 class Matcher:
-    """A compiled filter. Thread-safe and reusable."""
+    """A compiled filter; reusable and safe to share."""
 
     _node: Node
 
@@ -77,8 +70,8 @@ class Matcher:
         """Whether ``doc`` matches, and the array index the match went through.
 
         The index is the server's ``elemMatchKey``: set by the last matching path
-        predicate that traversed an array (outermost array wins), never by ``$or``,
-        ``$nor`` or negations. ``None`` when no array was involved.
+        predicate that went through an array (the outermost array's index wins),
+        never by ``$or``, ``$nor`` or a negation. ``None`` when no array was involved.
         """
         details: Details = [None]
         matched = self._node(doc, details)
@@ -88,349 +81,443 @@ class Matcher:
 def compile_filter(filter: Mapping[str, Any], string_key: StringKey | None = None) -> Matcher:
     """Compile a filter document; ``string_key`` is a collation's string key.
 
-    Raises CommandError (2 BadValue, 9 FailedToParse, 14 TypeMismatch, 51091,
-    51108... as the server) for an invalid filter, 115 for an unsupported operator.
+    Raises CommandError with the server's code and wording (2 BadValue, 9
+    FailedToParse, 14 TypeMismatch, 51091, 51108...) for an invalid filter, and
+    115 CommandNotSupported for ``$where``, ``$text`` and geo operators.
     """
     return Matcher(_Parser(string_key).parse(filter, _Level.TOP))
 
 
-# ---------------------------------------------------------------- regexes
-
-_PCRE_ESCAPES = {"z": r"\Z", "Z": r"(?=\n?\Z)"}
-_RE_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE, "u": 0}
-
-
-def _translate(pattern: str) -> str:
-    """PCRE syntax Python spells differently: ``(?<name>``, ``\\z``, ``\\Z``."""
-    out, i = [], 0
-    while i < len(pattern):
-        char = pattern[i]
-        if char == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            out.append(_PCRE_ESCAPES.get(nxt, char + nxt))
-            i += 2
-            continue
-        if pattern.startswith("(?<", i) and pattern[i + 3 : i + 4] not in ("=", "!"):
-            out.append("(?P<")
-            i += 3
-            continue
-        out.append(char)
-        i += 1
-    return "".join(out)
+class _Level(enum.Enum):
+    TOP = 0  # the filter itself and its $and/$or/$nor children
+    SUB = 1  # inside an $elemMatch object
 
 
-@lru_cache(maxsize=1024)
-def compile_regex(pattern: str, options: str) -> re.Pattern[str]:
-    """Compile a MongoDB regex (PCRE dialect) with options ``imsxu``.
+# Operators the server parses without a path (expression_parser.cpp's pathless map).
+_PATHLESS = frozenset(
+    {"$and", "$or", "$nor", "$expr", "$jsonSchema", "$comment", "$where", "$text"}
+    | {"$alwaysTrue", "$alwaysFalse", "$id", "$ref", "$db"}
+)
+_GEO = frozenset({"$near", "$nearSphere", "$geoNear", "$geoWithin", "$geoIntersects", "$within"})
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "$lt": operator.lt,
+    "$lte": operator.le,
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+}
+_PATH_OPERATORS = frozenset(
+    {"$eq", "$ne", "$in", "$nin", "$all", "$elemMatch", "$exists", "$type", "$mod", "$size"}
+    | {"$regex", "$options", "$not"}
+    | set(_COMPARISONS)
+    | {bits.value for bits in Bits}
+    | _GEO
+)
 
-    Raises CommandError 51108 for an unknown option, 2 for an embedded NUL, 51091
-    for a pattern that does not compile.
-    """
-    flags = 0
-    for letter in options:
-        if letter not in _RE_FLAGS:
+
+def _as_object(value: Any) -> Mapping[str, Any] | None:
+    if isinstance(value, DBRef):
+        doc: Mapping[str, Any] = value.as_doc()
+        return doc
+    return value if isinstance(value, Mapping) else None
+
+
+def is_operator_document(value: Any, *, incomplete_dbref: bool = False) -> bool:
+    """The server's isExpressionDocument: a non-empty object whose first field is
+    ``$``-prefixed and which is not a DBRef (``$ref`` and ``$id``; with
+    ``incomplete_dbref`` any of ``$ref``/``$id``/``$db``)."""
+    if not isinstance(value, Mapping) or not value:
+        return False
+    if not next(iter(value)).startswith("$"):
+        return False
+    if incomplete_dbref:
+        return not ({"$ref", "$id", "$db"} & value.keys())
+    return not ("$ref" in value and "$id" in value)
+
+
+def _true_value(value: Any) -> bool:
+    """BSONElement::trueValue: false for false, null and numeric zero."""
+    if value is None or value is False:
+        return False
+    if type_rank(value) == Rank.NUMBER:
+        return not (value.to_decimal().is_zero() if isinstance(value, Decimal128) else value == 0)
+    return True
+
+
+def _size_argument(value: Any) -> int:
+    if isinstance(value, Int64):
+        if not -(2**31) <= value < 2**31:
             raise CommandError(
-                ErrorCode.Location51108, f" invalid flag in regex options: {letter}"
+                ErrorCode.BadValue, "$size must be representable as a 32-bit integer"
             )
-        flags |= _RE_FLAGS[letter]
-    if "\0" in pattern:
-        raise CommandError(
-            ErrorCode.BadValue, "Regular expression cannot contain an embedded null byte"
-        )
-    try:
-        return re.compile(_translate(pattern), flags)
-    except re.error as exc:
-        raise CommandError(
-            ErrorCode.Location51091, f"Regular expression is invalid: {exc.msg}"
-        ) from None
+        size = int(value)
+    elif type(value) is int:
+        size = value
+    elif isinstance(value, float):
+        if not (value.is_integer() and -(2**31) <= value < 2**31):
+            raise CommandError(ErrorCode.BadValue, "$size must be a whole number")
+        size = int(value)
+    else:
+        raise CommandError(ErrorCode.BadValue, "$size needs a number")
+    if size < 0:
+        raise CommandError(ErrorCode.BadValue, "$size may not be negative")
+    return size
 
 
-def _regex_pred(pattern: str, options: str) -> Pred:
-    compiled = compile_regex(pattern, options)
-    literal = (Rank.REGEX, pattern, "".join(sorted(options)))
+def _mod_pred(spec: Any) -> Pred:
+    # Manual, "$mod": since 5.0 the divisor and remainder are truncated to integers;
+    # NaN and infinity are rejected, and matching truncates the field value too.
+    if not isinstance(spec, list):
+        raise CommandError(ErrorCode.BadValue, "malformed mod, needs to be an array")
+    if not spec:
+        raise CommandError(ErrorCode.BadValue, "malformed mod, not enough elements")
+    if type_rank(spec[0]) != Rank.NUMBER:
+        raise CommandError(ErrorCode.BadValue, "malformed mod, divisor not a number")
+    if len(spec) == 1:
+        raise CommandError(ErrorCode.BadValue, "malformed mod, not enough elements")
+    if type_rank(spec[1]) != Rank.NUMBER:
+        raise CommandError(ErrorCode.BadValue, "malformed mod, remainder not a number")
+    if len(spec) > 2:
+        raise CommandError(ErrorCode.BadValue, "malformed mod, too many elements")
+    divisor, remainder = coerce_long(spec[0]), coerce_long(spec[1])
+    for role, value in (("divisor", divisor), ("remainder", remainder)):
+        if isinstance(value, str):
+            raise CommandError(
+                ErrorCode.BadValue,
+                f"malformed mod, {role} value is invalid :: caused by :: {value}",
+            )
+    assert isinstance(divisor, int)
+    assert isinstance(remainder, int)
+    if divisor == 0:
+        raise CommandError(ErrorCode.BadValue, "divisor cannot be 0")
 
     def pred(value: Any) -> bool:
-        if isinstance(value, str):
-            return compiled.search(value) is not None
-        return type_rank(value) == Rank.REGEX and sort_key(value) == literal
+        if type_rank(value) != Rank.NUMBER:
+            return False
+        dividend = coerce_long(value)
+        if isinstance(dividend, str):
+            return False
+        result = abs(dividend) % abs(divisor)  # C++ '%': the sign follows the dividend
+        return (-result if dividend < 0 else result) == remainder
 
     return pred
 
 
-def _is_regex(value: Any) -> bool:
-    return type_rank(value) == Rank.REGEX
+class _Parser:
+    """Turns filter documents into nodes; one instance per compile_filter call."""
 
+    def __init__(self, string_key: StringKey | None) -> None:
+        self.string_key = string_key
 
-def _regex_of(value: Any) -> Pred:
-    return _regex_pred(str(value.pattern), regex_flags(value))
-
-
-# ---------------------------------------------------------------- numbers
-
-
-def _elem(name: str, value: Any) -> str:
-    return f"{name}: {bson_repr(value)}"
-
-
-def _integer(name: str, value: Any) -> int:
-    """The server's parseIntegerElementToLong; raises 9 FailedToParse."""
-    rank = type_rank(value)
-    if rank != Rank.NUMBER:
-        raise CommandError(ErrorCode.FailedToParse, f"Expected a number in: {_elem(name, value)}")
-    number = value.to_decimal() if isinstance(value, Decimal128) else value
-    if is_nan(value):
-        raise CommandError(
-            ErrorCode.FailedToParse, f"Expected an integer, but found NaN in: {_elem(name, value)}"
-        )
-    if not -(2**63) <= number < 2**63 or (isinstance(number, float) and math.isinf(number)):
-        raise CommandError(
-            ErrorCode.FailedToParse, f"Cannot represent as a 64-bit integer: {_elem(name, value)}"
-        )
-    if number != int(number):
-        raise CommandError(ErrorCode.FailedToParse, f"Expected an integer: {_elem(name, value)}")
-    return int(number)
-
-
-def _coerce_long(value: Any) -> int | str:
-    """Truncate a number to int64 as ``$mod`` does; an error reason when impossible."""
-    number = value.to_decimal() if isinstance(value, Decimal128) else value
-    if is_nan(value) or number in (math.inf, -math.inf):
-        return "Unable to coerce NaN/Inf to integral type"
-    if not -(2**63) <= number < 2**63:
-        return "Out of bounds coercing to integral value"
-    return int(number)
-
-
-# ---------------------------------------------------------------- type sets
-
-_TYPE_ALIASES = {
-    "double": 1, "string": 2, "object": 3, "array": 4, "binData": 5, "undefined": 6,
-    "objectId": 7, "bool": 8, "date": 9, "null": 10, "regex": 11, "dbPointer": 12,
-    "javascript": 13, "symbol": 14, "javascriptWithScope": 15, "int": 16,
-    "timestamp": 17, "long": 18, "decimal": 19, "minKey": -1, "maxKey": 127,
-}  # fmt: skip
-_NUMBER_TYPES = frozenset({1, 16, 18, 19})
-
-
-def parse_type_set(name: str, spec: Any, aliases: Mapping[str, int] = _TYPE_ALIASES) -> frozenset[int]:
-    """A ``$type`` argument as a set of BSON type numbers ("number" expands).
-
-    Raises 14 TypeMismatch for a non-number non-string, 2 for an unknown alias or
-    code, 9 for an empty array (manual, "$type": "Available Types").
-    """
-    types: set[int] = set()
-    for item in spec if isinstance(spec, list) else [spec]:
-        rank = type_rank(item)
-        if rank == Rank.STRING:
-            if item == "number":
-                types |= _NUMBER_TYPES
-            elif item in aliases:
-                types.add(aliases[item])
-            elif item == "missing":
-                raise CommandError(
-                    ErrorCode.BadValue,
-                    "'missing' is not a legal type name. To query for non-existence of a "
-                    "field, use {$exists:false}.",
-                )
+    def parse(self, filter: Mapping[str, Any], level: _Level) -> Node:
+        nodes: list[Node] = []
+        for name, value in filter.items():
+            if name.startswith("$"):
+                node = self._pathless(name, value, level)
+                if node is not None:
+                    nodes.append(node)
+            elif is_operator_document(value):
+                nodes.extend(expr.doc for expr in self.parse_sub(name, value, level))
+            elif is_regex(value):
+                nodes.append(path_node(name, regex_of(value)))
             else:
-                raise CommandError(ErrorCode.BadValue, f"Unknown type name alias: {item}")
-        elif rank == Rank.NUMBER:
-            types.add(_type_code(item))
-        else:
+                nodes.append(path_node(name, self._eq(value)))
+        if not nodes:
+            return lambda doc, details: True
+        return and_node(nodes)
+
+    def parse_sub(self, name: str, sub: Mapping[str, Any], level: _Level) -> list[FieldExpr]:
+        first = next(iter(sub))
+        if first in ("$near", "$nearSphere", "$geoNear"):
             raise CommandError(
-                ErrorCode.TypeMismatch, "type must be represented as a number or a string"
+                ErrorCode.CommandNotSupported, f"{first} is not supported by fakemongo"
             )
-    if not types:
-        raise CommandError(ErrorCode.FailedToParse, f"{name} must match at least one type")
-    return frozenset(types)
+        exprs = []
+        for op, arg in sub.items():
+            expr = self._operator(name, op, arg, sub, level)
+            if expr is not None:
+                exprs.append(expr)
+        return exprs
 
+    # ------------------------------------------------------------ pathless
 
-def _type_code(item: Any) -> int:
-    shown = str(item.to_decimal() if isinstance(item, Decimal128) else item)
-    try:
-        code = _integer("", item)
-    except CommandError:
-        raise CommandError(ErrorCode.BadValue, f"Invalid numerical type code: {shown}") from None
-    if code == 0:
+    def _pathless(self, name: str, value: Any, level: _Level) -> Node | None:
+        if name in ("$and", "$or", "$nor"):
+            return self._tree(name, value, level)
+        if name == "$comment":
+            return None
+        if name == "$expr":
+            if level is _Level.SUB:
+                raise CommandError(
+                    ErrorCode.BadValue, "$expr can only be applied to the top-level document"
+                )
+            evaluator = compile_expression(value, self.string_key)
+            return lambda doc, details: to_bool(evaluate(evaluator, doc))
+        if name == "$jsonSchema":
+            schema = _as_object(value)
+            if schema is None:
+                raise CommandError(ErrorCode.TypeMismatch, "$jsonSchema must be an object")
+            test = compile_schema(schema)
+            return lambda doc, details: test(doc)
+        if name == "$where":
+            if level is _Level.SUB:
+                raise CommandError(
+                    ErrorCode.BadValue, "$elemMatch cannot contain $where expression"
+                )
+            raise CommandError(
+                ErrorCode.CommandNotSupported,
+                "$where is not supported by fakemongo: it has no JavaScript engine",
+            )
+        if name == "$text":
+            if level is _Level.SUB:
+                raise CommandError(
+                    ErrorCode.BadValue, "$text can only be applied to the top-level document"
+                )
+            raise CommandError(
+                ErrorCode.CommandNotSupported,
+                "$text is not supported by fakemongo: it has no text indexes",
+            )
+        if name in ("$alwaysTrue", "$alwaysFalse"):
+            if parse_integer(name, value) != 1:
+                raise CommandError(ErrorCode.FailedToParse, f"{name} must be an integer value of 1")
+            result = name == "$alwaysTrue"
+            return lambda doc, details: result
+        if name in ("$id", "$ref", "$db"):  # DBRef fields are matched by plain equality
+            return path_node(name, self._eq(value))
+        if name == "$not":
+            raise CommandError(
+                ErrorCode.BadValue,
+                "unknown top level operator: $not. If you are trying to negate an entire "
+                "expression, use $nor.",
+            )
         raise CommandError(
             ErrorCode.BadValue,
-            f"Invalid numerical type code: {shown}. Instead use {{$exists:false}}.",
+            f"unknown top level operator: {name}. If you have a field name that starts with "
+            "a '$' symbol, consider using $getField or $setField.",
         )
-    if code not in _TYPE_ALIASES.values():
-        raise CommandError(ErrorCode.BadValue, f"Invalid numerical type code: {shown}")
-    return code
 
-
-def _type_pred(types: frozenset[int]) -> Pred:
-    return lambda value: value is not MISSING and type_number(value) in types
-
-
-# ---------------------------------------------------------------- bit tests
-
-
-class _Bits(enum.Enum):
-    ALL_SET = "$bitsAllSet"
-    ALL_CLEAR = "$bitsAllClear"
-    ANY_SET = "$bitsAnySet"
-    ANY_CLEAR = "$bitsAnyClear"
-
-
-def _bit_positions(name: str, spec: Any) -> list[int]:
-    if isinstance(spec, list):
-        positions = []
-        for index, item in enumerate(spec):
-            shown = _elem(str(index), item)
-            if type_rank(item) != Rank.NUMBER:
+    def _tree(self, name: str, value: Any, level: _Level) -> Node:
+        if not isinstance(value, list):
+            raise CommandError(ErrorCode.BadValue, f"{name} must be an array")
+        if not value:
+            raise CommandError(ErrorCode.BadValue, "$and/$or/$nor must be a nonempty array")
+        children = []
+        for item in value:
+            obj = _as_object(item)
+            if obj is None:
                 raise CommandError(
-                    ErrorCode.BadValue, f"bit positions must be an integer but got: {shown}"
+                    ErrorCode.BadValue, "$or/$and/$nor entries need to be full objects"
                 )
-            if is_nan(item):
-                raise CommandError(ErrorCode.BadValue, f"bit positions cannot take a NaN: {shown}")
-            number = item.to_decimal() if isinstance(item, Decimal128) else item
-            if not -(2**31) <= number < 2**31:
+            children.append(self.parse(obj, level))
+        if name == "$and":
+            return and_node(children)
+        if name == "$or":
+            # The optimizer rewrites a one-clause $or into its clause, which then
+            # records array offsets like any other predicate.
+            return children[0] if len(children) == 1 else or_node(children)
+        return nor_node(children)
+
+    # ------------------------------------------------------------ path operators
+
+    def _operator(
+        self, name: str, op: str, arg: Any, context: Mapping[str, Any], level: _Level
+    ) -> FieldExpr | None:
+        if op == "$eq":
+            return leaf(name, self._eq(arg))
+        if op == "$not":
+            return self._not(name, arg, level)
+        if op in _COMPARISONS:
+            if is_regex(arg):
                 raise CommandError(
-                    ErrorCode.BadValue,
-                    f"bit positions cannot be represented as a 32-bit signed integer: {shown}",
+                    ErrorCode.BadValue, f"Can't have RegEx as arg to predicate over field '{name}'."
                 )
-            if number != int(number):
-                raise CommandError(
-                    ErrorCode.BadValue, f"bit positions must be an integer but got: {shown}"
-                )
-            if number < 0:
-                raise CommandError(ErrorCode.BadValue, f"bit positions must be >= 0 but got: {shown}")
-            positions.append(int(number))
-        return positions
-    if type_rank(spec) == Rank.NUMBER:
-        mask = _integer(name, spec)
-        if mask < 0:
-            raise CommandError(
-                ErrorCode.FailedToParse, f"Expected a positive number in: {_elem(name, spec)}"
-            )
-        return [bit for bit in range(64) if mask >> bit & 1]
-    if type_rank(spec) == Rank.BINDATA and not isinstance(spec, type(MISSING)):
-        data = sort_key(spec)[3]
-        return [8 * i + bit for i, byte in enumerate(data) for bit in range(8) if byte >> bit & 1]
-    raise CommandError(
-        ErrorCode.BadValue,
-        f"{name} takes an Array, a number, or a BinData but received: {_elem(name, spec)}",
-    )
+            return leaf(name, self._compare(op, arg))
+        if op == "$ne":
+            if is_regex(arg):
+                raise CommandError(ErrorCode.BadValue, "Can't have regex as arg to $ne.")
+            return negate(leaf(name, self._eq(arg)))
+        if op in ("$in", "$nin"):
+            if not isinstance(arg, list):
+                raise CommandError(ErrorCode.BadValue, f"{op} needs an array")
+            expr = leaf(name, self._in(arg))
+            return negate(expr) if op == "$nin" else expr
+        if op == "$size":
+            size = _size_argument(arg)
+            return array_expr(name, lambda array: -1 if len(array) == size else None)
+        if op == "$exists":
+            exists = leaf(name, lambda value: value is not MISSING)
+            return exists if _true_value(arg) else negate(exists)
+        if op == "$type":
+            return leaf(name, type_pred(parse_type_set(name, arg)))
+        if op == "$mod":
+            return leaf(name, _mod_pred(arg))
+        if op == "$options":
+            if "$regex" in context:
+                return None
+            raise CommandError(ErrorCode.BadValue, "$options needs a $regex")
+        if op == "$regex":
+            return leaf(name, self._regex_document(context))
+        if op == "$elemMatch":
+            return self._elem_match(name, arg)
+        if op == "$all":
+            return self._all(name, arg)
+        if op in _GEO:
+            raise CommandError(ErrorCode.CommandNotSupported, f"{op} is not supported by fakemongo")
+        if op in {bits.value for bits in Bits}:
+            return leaf(name, bits_pred(Bits(op), bit_positions(name, op, arg)))
+        if op == "$where":
+            raise CommandError(ErrorCode.BadValue, "$where cannot be applied to a field")
+        raise CommandError(ErrorCode.BadValue, f"unknown operator: {op}")
 
+    def _eq(self, rhs: Any) -> Pred:
+        if rhs is None:  # manual, "Query for Null or Missing Fields"
+            return lambda value: value is None or value is MISSING
+        string_key = self.string_key
+        rank, key = type_rank(rhs), sort_key(rhs, string_key)
+        if type(rhs) in (int, float) and not is_nan(rhs):
 
-def _bits_pred(kind: _Bits, positions: list[int]) -> Pred:
-    mask = 0
-    for position in positions:
-        mask |= 1 << min(position, 63)  # bits past 63 test the sign bit (sign extension)
-    want_set = kind in (_Bits.ALL_SET, _Bits.ANY_SET)
-    want_all = kind in (_Bits.ALL_SET, _Bits.ALL_CLEAR)
+            def number(value: Any) -> bool:
+                kind = type(value)
+                if kind is int or kind is float:
+                    return bool(value == rhs)
+                return type_rank(value) == rank and sort_key(value) == key
 
-    def test(is_set: Callable[[int], bool]) -> bool:
-        hits = (is_set(position) == want_set for position in positions)
-        return all(hits) if want_all else any(hits)
+            return number
+        if type(rhs) is str and string_key is None:
+            return lambda value: type(value) is str and value == rhs
+        return lambda value: type_rank(value) == rank and sort_key(value, string_key) == key
 
-    def pred(value: Any) -> bool:
-        rank = type_rank(value)
-        if rank == Rank.BINDATA:
-            data = sort_key(value)[3]
-            return test(lambda p: p < 8 * len(data) and bool(data[p // 8] >> (p % 8) & 1))
-        if rank != Rank.NUMBER or is_nan(value):
-            return False
-        number = value.to_decimal() if isinstance(value, Decimal128) else value
-        if not -(2**63) <= number < 2**63 or number != int(number):
-            return False
-        bits = int(number) & mask
-        if want_set:
-            return bits == mask if want_all else bits != 0
-        return bits == 0 if want_all else bits != mask
+    def _compare(self, op: str, rhs: Any) -> Pred:
+        test, string_key = _COMPARISONS[op], self.string_key
+        rank, key, rhs_nan = type_rank(rhs), sort_key(rhs, string_key), is_nan(rhs)
+        inclusive = op in ("$lte", "$gte")
+        below = op in ("$lt", "$lte")
+        plain = type(rhs) in (int, float) and not rhs_nan
 
-    return pred
+        def pred(value: Any) -> bool:
+            kind = type(value)
+            if plain and (kind is int or (kind is float and not math.isnan(value))):
+                return test(value, rhs)
+            value_rank = type_rank(value)
+            if value_rank != rank:
+                if value_rank + rank == Rank.NULL:  # missing against null
+                    return inclusive
+                if rank == Rank.MAXKEY:
+                    return below
+                return rank == Rank.MINKEY and not below
+            if rank == Rank.NUMBER and (rhs_nan or is_nan(value)):
+                # NaN equals NaN but is neither less nor greater than anything.
+                return inclusive and rhs_nan and is_nan(value)
+            return test(sort_key(value, string_key), key)
 
+        return pred
 
-# ---------------------------------------------------------------- nodes
+    def _in(self, items: list[Any]) -> Pred:
+        keys, regexes, has_null = set(), [], False
+        for item in items:
+            if is_operator_document(item):
+                raise CommandError(ErrorCode.BadValue, "cannot nest $ under $in")
+            if is_regex(item):
+                regexes.append(regex_of(item))
+                continue
+            has_null = has_null or item is None
+            keys.add(sort_key(item, self.string_key))
+        string_key = self.string_key
 
+        def pred(value: Any) -> bool:
+            if value is MISSING:
+                return has_null  # a null in $in also matches a missing field
+            return sort_key(value, string_key) in keys or any(r(value) for r in regexes)
 
-def _path_node(path: str, pred: Pred) -> Node:
-    parts = tuple(path.split("."))
-    if len(parts) == 1:
-        (name,) = parts
+        return pred
 
-        def top_level(doc: Mapping[str, Any], details: Details | None) -> bool:
-            value = doc.get(name, MISSING)
-            if not isinstance(value, list):
-                return pred(value)
-            for index, item in enumerate(value):
-                if pred(item):
-                    if details is not None:
-                        details[0] = index
-                    return True
-            return pred(value)
+    def _regex_document(self, context: Mapping[str, Any]) -> Pred:
+        pattern, options = "", ""
+        for key, value in context.items():
+            if key == "$regex":
+                if isinstance(value, str):
+                    pattern = value
+                elif is_regex(value):
+                    pattern = str(value.pattern)
+                    flags = sort_key(value)[2]
+                    if flags:
+                        if options:
+                            raise CommandError(
+                                ErrorCode.Location51074, "options set in both $regex and $options"
+                            )
+                        options = flags
+                else:
+                    raise CommandError(ErrorCode.BadValue, "$regex has to be a string")
+            elif key == "$options":
+                if not isinstance(value, str):
+                    raise CommandError(ErrorCode.BadValue, "$options has to be a string")
+                if options:
+                    raise CommandError(
+                        ErrorCode.Location51075, "options set in both $regex and $options"
+                    )
+                options = value
+        return regex_pred(pattern, options)
 
-        return top_level
+    def _not(self, name: str, arg: Any, level: _Level) -> FieldExpr:
+        if is_regex(arg):
+            return negate(leaf(name, regex_of(arg)))
+        obj = _as_object(arg)
+        if obj is None:
+            raise CommandError(ErrorCode.BadValue, "$not needs a regex or a document")
+        if not obj:
+            raise CommandError(ErrorCode.BadValue, "$not cannot be empty")
+        return negate(all_of(self.parse_sub(name, obj, level)))
 
-    def nested(doc: Mapping[str, Any], details: Details | None) -> bool:
-        for value, offset in candidates(doc, parts):
-            if pred(value):
-                if details is not None and offset is not None:
-                    details[0] = offset
-                return True
-        return False
+    def _elem_match(self, name: str, arg: Any) -> FieldExpr:
+        obj = _as_object(arg)
+        if obj is None:
+            raise CommandError(ErrorCode.BadValue, "$elemMatch needs an Object")
+        test: ArrayTest
+        if is_operator_document(obj, incomplete_dbref=True) and next(iter(obj)) not in _PATHLESS:
+            # Value form: every operator applies to the element itself.
+            singles = [expr.single for expr in self.parse_sub("", obj, _Level.SUB)]
 
-    return nested
+            def test(array: list[Any]) -> int | None:
+                for index, item in enumerate(array):
+                    if all(single(item) for single in singles):
+                        return index
+                return None
 
+        else:
+            # Object form: a filter over the elements that are documents (or arrays).
+            node = self.parse(obj, _Level.SUB)
 
-def _array_expr(path: str, test: ArrayTest) -> _FieldExpr:
-    """An array operator ($size, $elemMatch): leaf arrays are not traversed."""
-    parts = tuple(path.split("."))
+            def test(array: list[Any]) -> int | None:
+                for index, item in enumerate(array):
+                    doc = (
+                        {str(i): x for i, x in enumerate(item)} if isinstance(item, list) else item
+                    )
+                    if isinstance(doc, Mapping) and node(doc, None):
+                        return index
+                return None
 
-    def doc_node(doc: Mapping[str, Any], details: Details | None) -> bool:
-        for value, offset in candidates(doc, parts, LeafArrays.NO_TRAVERSE):
-            if isinstance(value, list):
-                index = test(value)
-                if index is not None:
-                    if details is not None:
-                        details[0] = offset if offset is not None else None if index < 0 else index
-                    return True
-        return False
+        return array_expr(name, test)
 
-    return _FieldExpr(doc_node, lambda value: isinstance(value, list) and test(value) is not None)
-
-
-def _leaf(path: str, pred: Pred) -> _FieldExpr:
-    return _FieldExpr(_path_node(path, pred), pred)
-
-
-def _negate(expr: _FieldExpr) -> _FieldExpr:
-    inner_doc, inner_single = expr.doc, expr.single
-    return _FieldExpr(lambda doc, details: not inner_doc(doc, None), lambda v: not inner_single(v))
-
-
-def _all_of(exprs: list[_FieldExpr]) -> _FieldExpr:
-    if len(exprs) == 1:
-        return exprs[0]
-    docs, singles = [e.doc for e in exprs], [e.single for e in exprs]
-    return _FieldExpr(_and_node(docs), lambda v: all(single(v) for single in singles))
-
-
-def _and_node(nodes: list[Node]) -> Node:
-    if len(nodes) == 1:
-        return nodes[0]
-
-    def and_node(doc: Mapping[str, Any], details: Details | None) -> bool:
-        for node in nodes:
-            if not node(doc, details):
-                if details is not None:
-                    details[0] = None
-                return False
-        return True
-
-    return and_node
-
-
-def _or_node(nodes: list[Node]) -> Node:
-    return lambda doc, details: any(node(doc, None) for node in nodes)
-
-
-def _nor_node(nodes: list[Node]) -> Node:
-    return lambda doc, details: not any(node(doc, None) for node in nodes)
-
-
-from fakemongo._matchops import _Parser  # noqa: E402  (the parser builds on the nodes above)
+    def _all(self, name: str, arg: Any) -> FieldExpr:
+        if not isinstance(arg, list):
+            raise CommandError(ErrorCode.BadValue, "$all needs an array")
+        first = _as_object(arg[0]) if arg else None
+        if first and next(iter(first)) == "$elemMatch":
+            exprs = []
+            for item in arg:
+                obj = _as_object(item)
+                if not obj or next(iter(obj)) != "$elemMatch":
+                    raise CommandError(ErrorCode.BadValue, "$all/$elemMatch has to be consistent")
+                exprs.append(self._elem_match(name, obj["$elemMatch"]))
+            return all_of(exprs)
+        exprs = []
+        for item in arg:
+            obj = _as_object(item)
+            if is_regex(item):
+                exprs.append(leaf(name, regex_of(item)))
+            elif obj and next(iter(obj)) in _PATH_OPERATORS:
+                raise CommandError(ErrorCode.BadValue, "no $ expressions in $all")
+            else:
+                exprs.append(leaf(name, self._eq(item)))
+        if not exprs:  # manual, "$all": an empty array matches no documents
+            return FieldExpr(lambda doc, details: False, lambda value: False)
+        return all_of(exprs)

@@ -25,7 +25,10 @@ __all__ = [
     "EMPTY_ARRAY",
     "Candidate",
     "LeafArrays",
-    "candidates", "expr_path_value", "parse_field_path"]
+    "candidates",
+    "expr_path_value",
+    "parse_field_path",
+]
 
 Candidate = tuple[Any, int | None]
 """A value reached by a path (MISSING when absent) and its outermost array index."""
@@ -46,7 +49,9 @@ def parse_field_path(path: str) -> tuple[str, ...]:
     ``$``-prefixed component.
     """
     if not path:
-        raise CommandError(ErrorCode.Location40352, "FieldPath cannot be constructed with empty string")
+        raise CommandError(
+            ErrorCode.Location40352, "FieldPath cannot be constructed with empty string"
+        )
     parts = tuple(path.split("."))
     for part in parts:
         if not part:
@@ -77,7 +82,7 @@ def candidates(
     BSONElementIterator).
     """
     out: list[Candidate] = []
-    _walk_document(doc, parts, 0, leaf, out, None)
+    _walk_document(doc, parts, 0, None, leaf=leaf, out=out)
     return out
 
 
@@ -85,9 +90,10 @@ def _walk_document(
     doc: Mapping[str, Any],
     parts: tuple[str, ...],
     i: int,
+    offset: int | None,
+    *,
     leaf: LeafArrays,
     out: list[Candidate],
-    offset: int | None,
 ) -> None:
     last = len(parts) - 1
     value = doc.get(parts[i], MISSING)
@@ -98,7 +104,7 @@ def _walk_document(
         i += 1
         value = value.get(parts[i], MISSING)
     if isinstance(value, list):
-        _walk_array(value, parts, i + 1, leaf, out, offset)
+        _walk_array(value, parts, i + 1, offset, leaf=leaf, out=out)
     else:
         out.append((value, offset))
 
@@ -107,9 +113,10 @@ def _walk_array(
     array: list[Any],
     parts: tuple[str, ...],
     j: int,
+    offset: int | None,
+    *,
     leaf: LeafArrays,
     out: list[Candidate],
-    offset: int | None,
 ) -> None:
     if j == len(parts):
         if leaf is not LeafArrays.NO_TRAVERSE:
@@ -126,16 +133,16 @@ def _walk_array(
     ends_at_index = j == len(parts) - 1
     for k, item in enumerate(array):
         if isinstance(item, Mapping):
-            _walk_document(item, parts, j, leaf, out, k if offset is None else offset)
+            _walk_document(item, parts, j, k if offset is None else offset, leaf=leaf, out=out)
         if k != index:
             continue
         # An explicit index is not an implicit traversal: keep the enclosing offset.
         if ends_at_index:
             out.append((item, offset))
         elif isinstance(item, Mapping):
-            _walk_document(item, parts, j + 1, leaf, out, offset)
+            _walk_document(item, parts, j + 1, offset, leaf=leaf, out=out)
         elif isinstance(item, list):
-            _walk_array(item, parts, j + 1, leaf, out, offset)
+            _walk_array(item, parts, j + 1, offset, leaf=leaf, out=out)
 
 
 class _EmptyArray:
