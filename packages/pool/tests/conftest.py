@@ -35,13 +35,39 @@ def _load_helper(name: str) -> ModuleType:
 
 specs = _load_helper("_specs")
 
-# fixture name -> (directory of the sdist's test/ tree, the files there it takes)
+# fixture name -> (directory of the sdist's test/ tree, the files there it takes,
+# whether each file is one case rather than a list of them under "tests")
 _CREDENTIALS = "credential-disclosure.json"
-_SUITES: dict[str, tuple[str, Callable[[str], bool]]] = {
-    "connection_string_case": ("connection_string/test", lambda name: name != _CREDENTIALS),
-    "credential_case": ("connection_string/test", lambda name: name == _CREDENTIALS),
-    "uri_options_case": ("uri_options", lambda name: True),
-    "seedlist_case": ("srv_seedlist", lambda name: True),
+_SDAM = frozenset({"rs", "sharded", "single", "errors"})
+_SUITES: dict[str, tuple[str, Callable[[str], bool], bool]] = {
+    "connection_string_case": (
+        "connection_string/test",
+        lambda name: name != _CREDENTIALS,
+        False,
+    ),
+    "credential_case": ("connection_string/test", lambda name: name == _CREDENTIALS, False),
+    "uri_options_case": ("uri_options", lambda name: True, False),
+    "seedlist_case": ("srv_seedlist", lambda name: True, True),
+    # SDAM's phase files: monitoring by responses and application errors.
+    "sdam_case": (
+        "discovery_and_monitoring",
+        lambda name: name.split("/")[0] in _SDAM,
+        True,
+    ),
+    "sdam_load_balanced_case": ("discovery_and_monitoring/load-balanced", lambda name: True, True),
+    "selection_case": (
+        "server_selection/server_selection",
+        lambda name: not name.startswith("LoadBalanced/"),
+        True,
+    ),
+    "selection_load_balanced_case": (
+        "server_selection/server_selection",
+        lambda name: name.startswith("LoadBalanced/"),
+        True,
+    ),
+    "rtt_case": ("server_selection/rtt", lambda name: True, True),
+    "in_window_case": ("server_selection/in_window", lambda name: True, True),
+    "max_staleness_case": ("max_staleness", lambda name: True, True),
 }
 
 
@@ -53,16 +79,17 @@ class _Unavailable:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    for fixture, (directory, takes) in _SUITES.items():
+    for fixture, (directory, takes, per_file) in _SUITES.items():
         if fixture not in metafunc.fixturenames:
             continue
         gaps: dict[str, str] = getattr(metafunc.module, "KNOWN_GAPS", {})
         try:
-            if fixture == "seedlist_case":
+            if per_file:
                 # One test per file; the id is its path without ".json".
                 cases = [
                     (name.removesuffix(".json"), document)
                     for name, document in specs.load_json(directory)
+                    if takes(name)
                 ]
             else:
                 cases = specs.load_cases(directory, takes)
@@ -116,6 +143,55 @@ def uri_options_case(request: pytest.FixtureRequest) -> dict[str, Any]:
 @pytest.fixture
 def seedlist_case(request: pytest.FixtureRequest) -> dict[str, Any]:
     """One Initial DNS Seedlist Discovery test (srv_seedlist/**/*.json)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
+def sdam_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One SDAM test file (discovery_and_monitoring/{rs,sharded,single,errors}/*.json)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
+def sdam_load_balanced_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One SDAM load-balancer test file (discovery_and_monitoring/load-balanced/*.json)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
+def selection_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One server selection logic test (server_selection/server_selection/**/*.json)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
+def selection_load_balanced_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One LoadBalanced server selection test (server_selection/server_selection/LoadBalanced)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
+def rtt_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One average-RTT test (server_selection/rtt/*.json)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
+def in_window_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One selection-within-the-latency-window test (server_selection/in_window/*.json)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
+def max_staleness_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One Max Staleness test (max_staleness/**/*.json)."""
     case: dict[str, Any] = _case(request)
     return case
 

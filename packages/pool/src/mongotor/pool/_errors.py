@@ -1,28 +1,41 @@
-"""Errors and warnings of the configuration layer: connection strings and options.
+"""Errors and warnings of mongotor.pool: configuration, topology and server selection.
 
-Every error here is the caller's fault (``remote = False``) and retrying the same
-configuration cannot help (``retryable = False``), except a DNS failure during
-seedlist discovery, which says per instance whether a retry can help.
+Every configuration error is the caller's fault (``remote = False``) and retrying
+the same configuration cannot help (``retryable = False``), except a DNS failure
+during seedlist discovery, which says per instance whether a retry can help. The
+topology errors say the same on their class: an incompatible server is the
+deployment's fault and waiting does not fix it; a server selection timeout is the
+deployment's state and a later try can succeed.
 
 Secrecy: no message ever contains text taken from the connection string except
 option *names* and values that have already been parsed into booleans, numbers
 or enumerations. A username, a password or any raw value could be a credential
 that was mistyped into the wrong place, so raw values travel only in the
 ``value`` field (and not even there for sensitive options), never in ``str()``.
+Topology errors name server addresses (as every driver does, to say which server
+is at fault) but never user information.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._topology_description import TopologyDescription
 
 __all__ = [
     "ConfigurationError",
     "ConflictingOptionsError",
     "ConnectionStringWarning",
     "DeprecatedOptionWarning",
+    "IncompatibleServerError",
     "InvalidOptionValueError",
     "InvalidOptionValueWarning",
+    "InvalidReadPreferenceError",
     "InvalidURIError",
     "RepeatedOptionWarning",
     "SeedlistDiscoveryError",
+    "ServerSelectionError",
     "UnknownOptionWarning",
     "UnsupportedOptionError",
 ]
@@ -139,6 +152,67 @@ class SeedlistDiscoveryError(ConfigurationError):
         self.srv_host = srv_host
         self.retryable = retryable
         super().__init__(message, option=option, value=value)
+
+
+class InvalidReadPreferenceError(ConfigurationError):
+    """A read preference the Server Selection and Max Staleness specs forbid: tag
+    sets or ``maxStalenessSeconds`` with mode ``primary``, a ``maxStalenessSeconds``
+    that is neither -1 nor positive, or (for a replica set) one below 90 seconds or
+    below ``heartbeatFrequencyMS`` + 10 seconds.
+
+    ``option`` names the setting at fault (``"maxStalenessSeconds"``,
+    ``"readPreferenceTags"``), ``value`` is its value as text and ``expected``
+    describes what it may be.
+    """
+
+    def __init__(self, message: str, *, option: str, value: str | None, expected: str) -> None:
+        self.expected = expected
+        super().__init__(message, option=option, value=value)
+
+
+class IncompatibleServerError(Exception):
+    """A server's wire protocol range does not overlap mongotor's (SDAM, "Checking
+    wire protocol compatibility"); every operation fails while it persists.
+
+    ``address`` is the server's; ``min_wire_version`` and ``max_wire_version`` are
+    what it reported.
+    """
+
+    #: Whose fault: the deployment runs a MongoDB version mongotor does not speak.
+    remote = True
+    #: Retrying cannot help until the server is upgraded or replaced.
+    retryable = False
+
+    def __init__(
+        self, message: str, *, address: str, min_wire_version: int, max_wire_version: int
+    ) -> None:
+        self.address = address
+        self.min_wire_version = min_wire_version
+        self.max_wire_version = max_wire_version
+        super().__init__(message)
+
+
+class ServerSelectionError(Exception):
+    """No suitable server was found within ``serverSelectionTimeoutMS``.
+
+    ``criteria`` describes what was asked for (``"write"``, ``"read with
+    ReadPreference(mode='secondary', ...)"``); ``topology`` is the last
+    :class:`TopologyDescription` seen, whose servers' ``error`` fields say why each
+    was unusable; ``timeout_ms`` is the time that was allowed.
+    """
+
+    #: Whose fault: the deployment had no server that could take the operation.
+    remote = True
+    #: The topology changes as servers come back or elect a primary: a later try can succeed.
+    retryable = True
+
+    def __init__(
+        self, message: str, *, criteria: str, topology: TopologyDescription, timeout_ms: float
+    ) -> None:
+        self.criteria = criteria
+        self.topology = topology
+        self.timeout_ms = timeout_ms
+        super().__init__(message)
 
 
 class ConnectionStringWarning(UserWarning):
