@@ -1,0 +1,80 @@
+"""The command line: ``fakemongo --port 27017`` or ``python -m fakemongo``.
+
+Prints the connection string, then serves until interrupted (Ctrl-C or
+SIGTERM). ``--verbose`` logs every command at debug level, so you can see what
+your driver sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from ._server import FakeMongo
+from ._state import ServerOptions
+
+__all__ = ["main"]
+
+
+def _user(value: str) -> tuple[str, str, str]:
+    # --user [db.]name:password ; the database defaults to admin.
+    name, sep, password = value.partition(":")
+    if not sep or not name or not password:
+        raise argparse.ArgumentTypeError("expected [db.]user:password")
+    db, dot, user = name.rpartition(".")
+    return (db if dot else "admin", user, password)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="fakemongo", description="An in-process MongoDB 8.0 server for tests.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=27017, help="port to listen on; 0 picks a free one (default 27017)")
+    parser.add_argument("--user", action="append", type=_user, default=[], metavar="[DB.]USER:PASSWORD",
+                        help="create a user and require authentication (repeatable)")
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve TLS")
+    parser.add_argument("--tls-key", help="PEM private key for --tls-cert (if not in the same file)")
+    parser.add_argument("--tls-ca", help="CA file to verify client certificates")
+    parser.add_argument("--cursor-timeout-ms", type=int, default=600_000, help="idle cursor timeout (default 10 min)")
+    parser.add_argument("--verbose", "-v", action="store_true", help="log every command at debug level")
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    options = ServerOptions(
+        host=args.host,
+        port=args.port,
+        users=tuple(args.user),
+        tls_certfile=args.tls_cert,
+        tls_keyfile=args.tls_key,
+        tls_ca_file=args.tls_ca,
+        cursor_timeout_ms=args.cursor_timeout_ms,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    async with FakeMongo(options) as server:
+        sys.stdout.write(f"{server.uri}\n")
+        sys.stdout.flush()
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        asyncio.run(serve(args))
+    except OSError as exc:
+        sys.stderr.write(f"fakemongo: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
+        return 1
+    return 0

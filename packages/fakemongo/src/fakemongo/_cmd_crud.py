@@ -1,0 +1,328 @@
+"""insert, find, getMore, killCursors, delete, count, distinct, explain.
+
+Each follows the manual's page for the command: its options, its reply
+shape, and its errors (write errors in ``writeErrors`` with ``ok: 1``;
+ordered batches stop at the first error, unordered ones go on).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bson import Int64, ObjectId
+
+from ._args import check_fields, get_bool, get_document, get_int
+from ._bsonorder import MISSING, sort_key
+from ._cursors import DEFAULT_FIRST_BATCH, Cursor, cursor_reply
+from ._dispatch import Context, command
+from ._errors import CommandError, ErrorCode
+from ._paths import LeafArrays, candidates, parse_field_path
+from ._query import Query, compile_query
+from ._storage import validate_namespace
+from ._writes import check_document_size, check_write_concern, statements, write_error
+
+__all__ = ["collection_name"]
+
+
+def collection_name(ctx: Context, body: Mapping[str, Any]) -> str:
+    """The collection a command names in its first field."""
+    name = next(iter(body))
+    value = body[name]
+    if not isinstance(value, str):
+        raise CommandError(
+            ErrorCode.InvalidNamespace,
+            f"Failed to parse namespace element; collection name has invalid type {type(value).__name__}",
+        )
+    validate_namespace(ctx.db, value)
+    return value
+
+
+# ---------------------------------------------------------------- insert
+
+
+def _prepare(doc: Any) -> dict[str, Any]:
+    if not isinstance(doc, Mapping):
+        raise CommandError(ErrorCode.TypeMismatch, "BSON field 'insert.documents' elements must be objects")
+    # mongod stores _id first, adding an ObjectId when it is absent (manual:
+    # "Documents", The _id Field).
+    if "_id" in doc:
+        value = doc["_id"]
+        if isinstance(value, list):
+            raise CommandError(ErrorCode.InvalidIdField, "The '_id' value cannot be of type array")
+        prepared = {"_id": value}
+        prepared.update(doc)
+    else:
+        prepared = {"_id": ObjectId()}
+        prepared.update(doc)
+    check_document_size(prepared)
+    return prepared
+
+
+@command("insert")
+def insert(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Insert documents (manual: insert)."""
+    name = collection_name(ctx, body)
+    check_fields("insert", body, ("documents", "ordered", "bypassDocumentValidation", "let"))
+    check_write_concern(body)
+    documents = statements("insert", body, "documents")
+    ordered = get_bool("insert", body, "ordered", True)
+    collection = ctx.server.storage.get_or_create(ctx.db, name)
+    inserted = 0
+    errors: list[dict[str, Any]] = []
+    for index, doc in enumerate(documents):
+        try:
+            collection.insert(_prepare(doc))
+            inserted += 1
+        except CommandError as exc:
+            errors.append(write_error(index, exc))
+            if ordered:
+                break
+    ctx.server.opcounters["insert"] += inserted
+    reply: dict[str, Any] = {"n": inserted}
+    if errors:
+        reply["writeErrors"] = errors
+    return reply
+
+
+# ---------------------------------------------------------------- find
+
+_FIND_OPTIONS = (
+    "filter", "projection", "sort", "skip", "limit", "batchSize", "singleBatch", "hint", "comment", "maxTimeMS",
+    "let", "collation", "allowDiskUse", "noCursorTimeout", "tailable", "awaitData", "returnKey", "showRecordId",
+    "min", "max", "readConcern", "allowPartialResults", "oplogReplay", "maxScan", "snapshot",
+)
+
+
+def _non_negative(command_name: str, body: Mapping[str, Any], field: str) -> int | None:
+    value = get_int(command_name, body, field)
+    if value is not None and value < 0:
+        raise CommandError(
+            ErrorCode.Location51024, f"BSON field '{field}' value must be >= 0, actual value '{value}'"
+        )
+    return value
+
+
+def _refuse(body: Mapping[str, Any], *options: str) -> None:
+    for option in options:
+        if body.get(option):
+            raise CommandError(ErrorCode.BadValue, f"fakemongo does not support the option '{option}' yet")
+
+
+def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, int | None, bool]:
+    check_fields("find", body, _FIND_OPTIONS)
+    _refuse(body, "tailable", "awaitData", "returnKey", "showRecordId", "min", "max", "let")
+    skip = _non_negative("find", body, "skip") or 0
+    limit = _non_negative("find", body, "limit") or None
+    batch_size = _non_negative("find", body, "batchSize")
+    single_batch = get_bool("find", body, "singleBatch")
+    query = compile_query(
+        ctx.server.storage.collection(ctx.db, name),
+        get_document("find", body, "filter", {}),
+        command="find",
+        sort=body.get("sort"),
+        projection=body.get("projection"),
+        collation=body.get("collation"),
+        hint=body.get("hint"),
+        skip=skip,
+        limit=limit,
+    )
+    return query, batch_size, single_batch
+
+
+@command("find")
+def find(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Query a collection; the first batch and, if more remain, a cursor."""
+    name = collection_name(ctx, body)
+    query, batch_size, single_batch = _find_query(ctx, body, name)
+    cursor = Cursor(f"{ctx.db}.{name}", query.documents(), batch_size=batch_size,
+                    no_timeout=get_bool("find", body, "noCursorTimeout"))
+    first = DEFAULT_FIRST_BATCH if batch_size is None else batch_size
+    if query.limit is not None:
+        first = min(first, query.limit) if first else query.limit
+    batch = cursor.next_batch(first or None)
+    if single_batch:
+        cursor.exhausted = True
+        cursor.held = None
+    elif not cursor.exhausted:
+        ctx.server.cursors.register(cursor)
+    return cursor_reply(cursor, batch, first=True)
+
+
+@command("getMore")
+def get_more(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """The next batch of an open cursor; 43 CursorNotFound for unknown ids."""
+    cursor_id = body["getMore"]
+    if not isinstance(cursor_id, Int64):
+        raise CommandError(
+            ErrorCode.TypeMismatch,
+            f"BSON field 'getMore.getMore' is the wrong type '{'int' if isinstance(cursor_id, int) else type(cursor_id).__name__}', expected type 'long'",
+        )
+    check_fields("getMore", body, ("collection", "batchSize", "maxTimeMS", "comment", "term", "lastKnownCommittedOpTime"))
+    collection = body.get("collection")
+    if not isinstance(collection, str):
+        raise CommandError(ErrorCode.Location40414, "BSON field 'getMore.collection' is missing but a required field")
+    batch_size = _non_negative("getMore", body, "batchSize")
+    cursor = ctx.server.cursors.get(int(cursor_id), f"{ctx.db}.{collection}")
+    batch = cursor.next_batch(batch_size or cursor.batch_size or None)
+    if cursor.exhausted and cursor.held is None:
+        ctx.server.cursors.kill(cursor.cursor_id)
+    return cursor_reply(cursor, batch, first=False)
+
+
+@command("killCursors")
+def kill_cursors(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Close cursors by id; reports which were killed and which not found."""
+    collection_name(ctx, body)
+    check_fields("killCursors", body, ("cursors",))
+    ids = body.get("cursors")
+    if not isinstance(ids, list):
+        raise CommandError(ErrorCode.Location40414, "BSON field 'killCursors.cursors' is missing but a required field")
+    killed, not_found = [], []
+    for cursor_id in ids:
+        (killed if ctx.server.cursors.kill(int(cursor_id)) else not_found).append(Int64(cursor_id))
+    return {"cursorsKilled": killed, "cursorsNotFound": not_found, "cursorsAlive": [], "cursorsUnknown": []}
+
+
+# ---------------------------------------------------------------- delete
+
+
+@command("delete")
+def delete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Delete by statements {q, limit: 0|1, collation, hint} (manual: delete)."""
+    name = collection_name(ctx, body)
+    check_fields("delete", body, ("deletes", "ordered", "let"))
+    check_write_concern(body)
+    deletes = statements("delete", body, "deletes")
+    ordered = get_bool("delete", body, "ordered", True)
+    collection = ctx.server.storage.collection(ctx.db, name)
+    removed = 0
+    errors: list[dict[str, Any]] = []
+    for index, statement in enumerate(deletes):
+        try:
+            removed += _delete_one_statement(ctx, collection, statement)
+        except CommandError as exc:
+            errors.append(write_error(index, exc))
+            if ordered:
+                break
+    ctx.server.opcounters["delete"] += removed
+    reply: dict[str, Any] = {"n": removed}
+    if errors:
+        reply["writeErrors"] = errors
+    return reply
+
+
+def _delete_one_statement(ctx: Context, collection: Any, statement: Any) -> int:
+    if not isinstance(statement, Mapping):
+        raise CommandError(ErrorCode.TypeMismatch, "delete statements must be objects")
+    check_fields("delete", {"delete": 1, **statement}, ("q", "limit", "collation", "hint", "comment"))
+    if "q" not in statement:
+        raise CommandError(ErrorCode.Location40414, "BSON field 'delete.deletes.q' is missing but a required field")
+    limit = get_int("delete", statement, "limit")
+    if limit is None:
+        raise CommandError(ErrorCode.Location40414, "BSON field 'delete.deletes.limit' is missing but a required field")
+    if limit not in (0, 1):
+        raise CommandError(ErrorCode.FailedToParse, f"The limit field in delete objects must be 0 or 1. Got {limit}")
+    query = compile_query(collection, statement["q"], command="delete", collation=statement.get("collation"),
+                          hint=statement.get("hint"), limit=limit or None)
+    victims = [doc["_id"] for doc, _ in query.matches()]
+    if limit:
+        victims = victims[:1]
+    for doc_id in victims:
+        collection.delete(sort_key(doc_id))
+    return len(victims)
+
+
+# ---------------------------------------------------------------- count / distinct
+
+
+@command("count")
+def count(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Count matching documents, honouring skip and limit (manual: count)."""
+    name = collection_name(ctx, body)
+    check_fields("count", body, ("query", "limit", "skip", "hint", "collation", "fields"))
+    skip = _non_negative("count", body, "skip") or 0
+    limit = get_int("count", body, "limit")
+    query = compile_query(ctx.server.storage.collection(ctx.db, name), get_document("count", body, "query", {}),
+                          command="count", collation=body.get("collation"), hint=body.get("hint"))
+    n = sum(1 for _ in query.matches())
+    n = max(n - skip, 0)
+    if limit:
+        n = min(n, abs(limit))  # a negative limit counts like its absolute value
+    return {"n": n}
+
+
+@command("distinct")
+def distinct(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Distinct values of a field among matching documents; arrays contribute
+    their elements (manual: distinct)."""
+    name = collection_name(ctx, body)
+    check_fields("distinct", body, ("key", "query", "collation", "hint"))
+    key = body.get("key")
+    if not isinstance(key, str):
+        raise CommandError(ErrorCode.Location40414, "BSON field 'distinct.key' is missing but a required field")
+    parts = parse_field_path(key)
+    query = compile_query(ctx.server.storage.collection(ctx.db, name), get_document("distinct", body, "query", {}),
+                          command="distinct", collation=body.get("collation"), hint=body.get("hint"))
+    seen: dict[Any, Any] = {}
+    string_key = query.string_key
+    for doc, _ in query.matches():
+        for value, _index in candidates(doc, parts, LeafArrays.ELEMENTS):
+            if value is MISSING or value.__class__.__name__ == "_EmptyArray":
+                continue
+            seen.setdefault(sort_key(value, string_key), value)
+    return {"values": list(seen.values())}
+
+
+# ---------------------------------------------------------------- explain
+
+_EXPLAINABLE = ("find", "count", "distinct")
+
+
+@command("explain")
+def explain(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    """Explain a find, count or distinct: queryPlanner and executionStats
+    with totalDocsExamined / totalKeysExamined (manual: explain)."""
+    inner = body.get("explain")
+    if not isinstance(inner, Mapping) or not inner:
+        raise CommandError(ErrorCode.TypeMismatch, "explain command requires a nested object")
+    check_fields("explain", body, ("verbosity",))
+    verbosity = body.get("verbosity", "allPlansExecution")
+    if verbosity not in ("queryPlanner", "executionStats", "allPlansExecution"):
+        raise CommandError(ErrorCode.FailedToParse, f"verbosity string must be one of {{'queryPlanner', 'executionStats', 'allPlansExecution'}}")
+    command_name = next(iter(inner))
+    if command_name not in _EXPLAINABLE:
+        raise CommandError(ErrorCode.CommandNotSupported, f"fakemongo cannot explain '{command_name}' yet")
+    inner = dict(inner)
+    name = collection_name(ctx, inner)
+    if command_name == "find":
+        query, _, _ = _find_query(ctx, inner, name)
+    else:
+        field = "query"
+        query = compile_query(ctx.server.storage.collection(ctx.db, name), inner.get(field) or {},
+                              command=command_name, collation=inner.get("collation"), hint=inner.get("hint"))
+    plan = query.plan
+    winning = plan.explain() if plan is not None else {"stage": "EOF"}
+    reply: dict[str, Any] = {
+        "explainVersion": "1",
+        "queryPlanner": {
+            "namespace": f"{ctx.db}.{name}",
+            "parsedQuery": dict(query.filter),
+            "winningPlan": winning,
+            "rejectedPlans": [],
+        },
+        "command": {**inner, "$db": ctx.db},
+        "serverInfo": {"host": ctx.server.options.host, "port": ctx.server.port, "version": "8.0.4"},
+    }
+    if verbosity != "queryPlanner":
+        returned = sum(1 for _ in query.documents())
+        stats = plan.stats if plan is not None else None
+        reply["executionStats"] = {
+            "executionSuccess": True,
+            "nReturned": returned,
+            "executionTimeMillis": 0,
+            "totalKeysExamined": stats.keys_examined if stats else 0,
+            "totalDocsExamined": stats.docs_examined if stats else 0,
+            "executionStages": winning,
+        }
+    return reply

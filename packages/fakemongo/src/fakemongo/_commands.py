@@ -1,0 +1,10 @@
+"""Imports every command module so that each registers its handlers."""
+
+from __future__ import annotations
+
+from . import _cmd_admin as _cmd_admin
+from . import _cmd_auth as _cmd_auth
+from . import _cmd_crud as _cmd_crud
+from . import _cmd_databases as _cmd_databases
+
+__all__: list[str] = []

@@ -1,0 +1,108 @@
+"""Run a query against a collection: plan, match, sort, skip, limit, project.
+
+Shared by find, count, distinct, delete, update, findAndModify and the first
+``$match`` of an aggregation, so they agree on what a filter selects.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ._collation import Collation, parse_collation
+from ._errors import CommandError, ErrorCode
+from ._match import Matcher, compile_filter
+from ._planner import Plan, plan_query
+from ._projection import Projection, compile_projection
+from ._sort import document_sort_key, parse_sort
+from ._storage import Collection
+
+__all__ = ["Query", "compile_query"]
+
+
+@dataclass
+class Query:
+    """A compiled query over one collection (which may not exist)."""
+
+    collection: Collection | None
+    filter: Mapping[str, Any]
+    matcher: Matcher
+    plan: Plan | None
+    collation: Collation | None = None
+    sort: Any = None
+    projection: Projection | None = None
+    skip: int = 0
+    limit: int | None = None
+
+    @property
+    def string_key(self) -> Any:
+        return None if self.collation is None else self.collation.key
+
+    def matches(self) -> Iterator[tuple[dict[str, Any], int | None]]:
+        """Matching stored documents with their positional match index, in
+        plan order (sorting, skip and limit are applied by :meth:`documents`)."""
+        if self.plan is None:
+            return
+        match_index = self.matcher.match_index
+        for doc in self.plan.candidates():
+            matched, index = match_index(doc)
+            if matched:
+                yield doc, index
+
+    def documents(self) -> Iterator[dict[str, Any]]:
+        """The query's result: matched, sorted, skipped, limited and projected."""
+        rows: Iterator[tuple[dict[str, Any], int | None]] = self.matches()
+        if self.sort is not None and self.sort.keys:
+            spec, string_key = self.sort, self.string_key
+            rows = iter(sorted(rows, key=lambda row: document_sort_key(row[0], spec, string_key)))
+        stop = None if self.limit is None else self.skip + self.limit
+        rows = itertools.islice(rows, self.skip, stop)
+        projection = self.projection
+        if projection is None:
+            return (doc for doc, _ in rows)
+        return (projection.apply(doc, index) for doc, index in rows)
+
+
+def compile_query(
+    collection: Collection | None,
+    filter: Any,
+    *,
+    command: str,
+    sort: Any = None,
+    projection: Any = None,
+    collation: Any = None,
+    hint: Any = None,
+    skip: int = 0,
+    limit: int | None = None,
+) -> Query:
+    """Validate and compile; raises CommandError as mongod's parsers do."""
+    if filter is None:
+        filter = {}
+    if not isinstance(filter, Mapping):
+        raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command}.filter' is the wrong type, expected type 'object'")
+    if collation is not None and not isinstance(collation, Mapping):
+        raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command}.collation' is the wrong type, expected type 'object'")
+    parsed_collation = parse_collation(collation)
+    string_key = None if parsed_collation is None else parsed_collation.key
+    matcher = compile_filter(filter, string_key)
+    sort_spec = None
+    if sort is not None:
+        if not isinstance(sort, Mapping):
+            raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command}.sort' is the wrong type, expected type 'object'")
+        sort_spec = parse_sort(sort)
+    compiled_projection = None
+    if projection is not None:
+        if not isinstance(projection, Mapping):
+            raise CommandError(
+                ErrorCode.TypeMismatch, f"BSON field '{command}.projection' is the wrong type, expected type 'object'"
+            )
+        if projection:
+            compiled_projection = compile_projection(projection, filter, string_key)
+    if hint is not None and not isinstance(hint, str | Mapping):
+        raise CommandError(ErrorCode.FailedToParse, "hint must be either a string or nested object")
+    if hint == "" or hint == {}:
+        hint = None
+    plan = plan_query(collection, filter, hint=hint, collated=parsed_collation is not None)
+    return Query(collection, filter, matcher, plan, parsed_collation, sort_spec, compiled_projection, skip, limit)

@@ -1,0 +1,117 @@
+"""The server's state and each connection's state.
+
+ServerState is everything one fakemongo process knows: its options, its
+databases, its cursors, its users, and the counters serverStatus reports.
+ConnectionState is what mongod keeps per client connection: its id, the
+client's handshake metadata, the negotiated compressor and who has
+authenticated on it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bson import ObjectId
+
+if TYPE_CHECKING:
+    from ._cursors import CursorStore
+    from ._storage import Storage
+    from ._users import UserStore
+
+__all__ = ["ConnectionState", "ServerOptions", "ServerState"]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerOptions:
+    """How a fakemongo server is configured.
+
+    ``users`` holds ``(db, user, password)`` triples: the server then requires
+    authentication (decided at start, like ``mongod --auth``). ``tls_certfile`` / ``tls_keyfile``
+    turn on TLS. ``cursor_timeout_ms`` is how long an idle cursor lives (10
+    minutes, like mongod's ``cursorTimeoutMillis``). ``ttl_monitor_seconds`` is
+    how often expired TTL documents are removed (60 s, like mongod).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    users: tuple[tuple[str, str, str], ...] = ()  # (db, user, password)
+    tls_certfile: str | None = None
+    tls_keyfile: str | None = None
+    tls_ca_file: str | None = None
+    cursor_timeout_ms: int = 10 * 60 * 1000
+    compressors: tuple[str, ...] = ("snappy", "zstd", "zlib")
+    enable_test_commands: bool = True
+    ttl_monitor_seconds: float = 60.0  # mongod's ttlMonitorSleepSecs
+
+
+@dataclass(slots=True)
+class ConnectionState:
+    """Per connection: id, peer, handshake metadata, auth, compression."""
+
+    connection_id: int
+    peer: str
+    client_metadata: dict[str, Any] | None = None
+    compressors: list[str] = field(default_factory=list)
+    authenticated_users: set[tuple[str, str]] = field(default_factory=set)  # (db, user)
+    conversations: dict[int, Any] = field(default_factory=dict)  # SASL conversationId -> state
+    handshake_done: bool = False
+
+
+@dataclass(slots=True)
+class ServerState:
+    """Everything one server knows; mutated only on its event loop."""
+
+    options: ServerOptions
+    storage: Storage
+    cursors: CursorStore
+    users: UserStore
+    started_at: float = field(default_factory=time.monotonic)
+    started_wall: float = field(default_factory=time.time)
+    process_id: ObjectId = field(default_factory=ObjectId)
+    next_connection_id: int = 1
+    current_connections: int = 0
+    total_connections: int = 0
+    command_counts: Counter[str] = field(default_factory=Counter)
+    opcounters: Counter[str] = field(default_factory=Counter)
+    port: int = 0
+
+    @property
+    def auth_required(self) -> bool:
+        # Like mongod --auth, decided when the server starts: configured with
+        # users, it requires authentication even after every user is dropped;
+        # started without, it never does, even after createUser (mongod
+        # without --auth lets anyone in and still lets users authenticate).
+        return bool(self.options.users)
+
+    def new_connection(self, peer: str) -> ConnectionState:
+        conn = ConnectionState(self.next_connection_id, peer)
+        self.next_connection_id += 1
+        self.current_connections += 1
+        self.total_connections += 1
+        return conn
+
+    def close_connection(self, conn: ConnectionState) -> None:
+        self.current_connections -= 1
+
+    def count_command(self, name: str) -> None:
+        self.command_counts[name] += 1
+        op = _OPCOUNTER_OF.get(name, "command")
+        self.opcounters[op] += 1
+
+    def uptime(self) -> float:
+        return time.monotonic() - self.started_at
+
+
+# serverStatus.opcounters (manual: serverStatus, opcounters): inserts,
+# queries, updates, deletes and getmores count per operation; everything else
+# is a "command".
+_OPCOUNTER_OF = {
+    "insert": "insert",
+    "find": "query",
+    "update": "update",
+    "delete": "delete",
+    "getMore": "getmore",
+}

@@ -1,0 +1,212 @@
+"""Databases, collections and their documents, in memory.
+
+A collection keeps its documents in a dict keyed by the BSON sort key of
+their ``_id`` (so 1, 1.0 and Int64(1) are one id, as in the ``_id`` index), in
+insertion order, which is the "natural order" a find without sort returns.
+Every write goes through :meth:`Collection.insert`, :meth:`Collection.replace`
+and :meth:`Collection.delete`, which keep all indexes (and their uniqueness)
+in step: a write that violates a unique index changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Hashable, Iterator, Mapping
+from typing import Any
+
+from bson import ObjectId
+
+from ._bsonorder import sort_key
+from ._errors import CommandError, ErrorCode
+from ._indexes import DuplicateKeyError, Index
+
+__all__ = ["Collection", "Database", "Storage", "id_key", "validate_namespace"]
+
+# Manual: "Naming Restrictions" — database names may not contain these
+# characters (Unix and Windows rules combined as mongod enforces them).
+_BAD_DB_CHARS = frozenset('/\\. "$\x00')
+_MAX_DB_NAME = 63
+_MAX_NAMESPACE = 255
+
+
+def id_key(value: Any) -> Hashable:
+    """The identity of an ``_id`` value under BSON equality."""
+    return sort_key(value)
+
+
+def validate_namespace(db: str, collection: str | None = None) -> None:
+    """Raise 73 InvalidNamespace for names mongod refuses."""
+    if not db or len(db) > _MAX_DB_NAME or any(c in _BAD_DB_CHARS for c in db):
+        raise CommandError(ErrorCode.InvalidNamespace, f"Invalid database name: '{db}'")
+    if collection is None:
+        return
+    if not collection or collection.startswith(".") or "\x00" in collection or "$" in collection:
+        raise CommandError(ErrorCode.InvalidNamespace, f"Invalid collection name: {collection}")
+    if len(db) + 1 + len(collection) > _MAX_NAMESPACE:
+        raise CommandError(
+            ErrorCode.InvalidNamespace, f"Fully qualified namespace is too long: {db}.{collection}"
+        )
+
+
+class Collection:
+    """One collection: documents in natural order, and its indexes."""
+
+    def __init__(self, db: str, name: str, options: Mapping[str, Any] | None = None) -> None:
+        self.db = db
+        self.name = name
+        self.options: dict[str, Any] = dict(options or {})
+        self.uuid = uuid.uuid4()
+        self.documents: dict[Hashable, dict[str, Any]] = {}
+        id_index = Index(
+            "_id_", [("_id", 1)], {"v": 2, "key": {"_id": 1}, "name": "_id_"}, unique=True
+        )
+        self.indexes: dict[str, Index] = {"_id_": id_index}
+
+    @property
+    def namespace(self) -> str:
+        return f"{self.db}.{self.name}"
+
+    @property
+    def capped(self) -> bool:
+        return bool(self.options.get("capped"))
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(list(self.documents.values()))
+
+    def get(self, key: Hashable) -> dict[str, Any] | None:
+        return self.documents.get(key)
+
+    def insert(self, doc: dict[str, Any]) -> Hashable:
+        """Add ``doc`` (which must have ``_id``); DuplicateKeyError leaves nothing changed."""
+        key = id_key(doc["_id"])
+        if key in self.documents:
+            raise DuplicateKeyError(self.namespace, self.indexes["_id_"], {"_id": doc["_id"]})
+        planned = self._plan(key, doc)
+        for index, keys in planned:
+            index.add(key, keys)
+        self.documents[key] = doc
+        self._enforce_cap()
+        return key
+
+    def replace(self, key: Hashable, new: dict[str, Any]) -> None:
+        """Swap the document stored under ``key`` for ``new`` (same ``_id``)."""
+        old = self.documents[key]
+        planned = self._plan(key, new)
+        for index in self.indexes.values():
+            index.remove(key, index.keys_for(old))
+        for index, keys in planned:
+            index.add(key, keys)
+        self.documents[key] = new
+
+    def delete(self, key: Hashable) -> dict[str, Any]:
+        doc = self.documents.pop(key)
+        for index in self.indexes.values():
+            index.remove(key, index.keys_for(doc))
+        return doc
+
+    def _plan(self, key: Hashable, doc: dict[str, Any]) -> list[tuple[Index, list[Any]]]:
+        # Compute every index's keys and check uniqueness before touching any
+        # index, so a failed write leaves the collection exactly as it was.
+        planned = []
+        for index in self.indexes.values():
+            keys = index.keys_for(doc)
+            if index.conflict(key, keys):
+                raise DuplicateKeyError(self.namespace, index, index.key_value(doc))
+            planned.append((index, keys))
+        return planned
+
+    def _enforce_cap(self) -> None:
+        # Manual: Capped Collections — the oldest documents go first once
+        # either the size or the max document count is exceeded.
+        if not self.capped:
+            return
+        limit = self.options.get("max")
+        while limit and len(self.documents) > limit:
+            self.delete(next(iter(self.documents)))
+        size = self.options.get("size")
+        while size and self.data_size() > size and len(self.documents) > 1:
+            self.delete(next(iter(self.documents)))
+
+    def data_size(self) -> int:
+        import bson  # noqa: PLC0415 - only dbStats/collStats and capped collections pay for it
+
+        return sum(len(bson.encode(doc)) for doc in self.documents.values())
+
+    def add_index(self, index: Index) -> None:
+        """Build ``index`` over the existing documents; on a duplicate, nothing changes."""
+        for key, doc in self.documents.items():
+            keys = index.keys_for(doc)
+            if index.conflict(key, keys):
+                index.clear()
+                raise DuplicateKeyError(self.namespace, index, index.key_value(doc))
+            index.add(key, keys)
+        self.indexes[index.name] = index
+
+    def truncate(self) -> None:
+        self.documents.clear()
+        for index in self.indexes.values():
+            index.clear()
+
+
+class Database:
+    """A database: its collections by name."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.collections: dict[str, Collection] = {}
+
+
+class Storage:
+    """All databases of one server."""
+
+    def __init__(self) -> None:
+        self.databases: dict[str, Database] = {}
+
+    def database(self, name: str) -> Database | None:
+        return self.databases.get(name)
+
+    def collection(self, db: str, name: str) -> Collection | None:
+        database = self.databases.get(db)
+        return None if database is None else database.collections.get(name)
+
+    def get_or_create(self, db: str, name: str) -> Collection:
+        """The collection, created implicitly as a first insert does."""
+        found = self.collection(db, name)
+        if found is not None:
+            return found
+        return self.create(db, name)
+
+    def create(self, db: str, name: str, options: Mapping[str, Any] | None = None) -> Collection:
+        validate_namespace(db, name)
+        database = self.databases.setdefault(db, Database(db))
+        if name in database.collections:
+            raise CommandError(ErrorCode.NamespaceExists, f"Collection {db}.{name} already exists.")
+        collection = Collection(db, name, options)
+        database.collections[name] = collection
+        return collection
+
+    def drop(self, db: str, name: str) -> bool:
+        database = self.databases.get(db)
+        if database is None or name not in database.collections:
+            return False
+        del database.collections[name]
+        if not database.collections:
+            del self.databases[db]
+        return True
+
+    def drop_database(self, db: str) -> bool:
+        return self.databases.pop(db, None) is not None
+
+    def rename(self, source: Collection, db: str, name: str) -> None:
+        validate_namespace(db, name)
+        self.drop(source.db, source.name)
+        source.db, source.name = db, name
+        self.databases.setdefault(db, Database(db)).collections[name] = source
+
+
+def new_object_id() -> ObjectId:
+    """An ``_id`` for a document inserted without one (mongod adds an ObjectId)."""
+    return ObjectId()

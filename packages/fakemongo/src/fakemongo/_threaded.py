@@ -1,0 +1,107 @@
+"""Run a fakemongo server on its own event loop in a background thread.
+
+For synchronous test suites (PyMongo's sync client, Django, plain unittest):
+``with FakeMongoThread() as server: MongoClient(server.uri)``. Start-up waits
+on a threading.Event, not a sleep; a failure to start is re-raised in the
+caller's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Self
+
+from ._server import FakeMongo
+from ._state import ServerOptions
+
+__all__ = ["FakeMongoThread"]
+
+_START_TIMEOUT = 30.0
+
+
+class FakeMongoThread:
+    """A :class:`FakeMongo` served from a daemon thread.
+
+    ``server`` is the FakeMongo instance (touch its state only through the
+    wire, or via :meth:`call` to run a function on the server's loop).
+    """
+
+    def __init__(self, options: ServerOptions | None = None, **kwargs: Any) -> None:
+        self.server = FakeMongo(options, **kwargs)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._error: BaseException | None = None
+
+    @property
+    def uri(self) -> str:
+        return self.server.uri
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def address(self) -> str:
+        return self.server.address
+
+    def start(self) -> Self:
+        """Start the thread; return once the server accepts connections."""
+        if self._thread is not None:
+            raise RuntimeError("fakemongo thread already started")
+        self._thread = threading.Thread(target=self._run, name=f"fakemongo-{id(self):x}", daemon=True)
+        self._thread.start()
+        if not self._started.wait(_START_TIMEOUT):
+            raise TimeoutError("fakemongo did not start within 30 seconds")
+        if self._error is not None:
+            self._thread.join()
+            raise self._error
+        return self
+
+    def stop(self) -> None:
+        """Stop the server and join the thread (idempotent)."""
+        loop, thread, stop = self._loop, self._thread, self._stop
+        if loop is None or thread is None or stop is None:
+            return
+        loop.call_soon_threadsafe(stop.set)
+        thread.join()
+        self._loop = self._thread = self._stop = None
+
+    def call(self, function: Any, *args: Any) -> Any:
+        """Run ``function(*args)`` on the server's loop and return its result."""
+        if self._loop is None:
+            raise RuntimeError("fakemongo thread is not running")
+
+        async def run() -> Any:
+            return function(*args)
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(_START_TIMEOUT)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<FakeMongoThread {self.server!r}>"
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        try:
+            await self.server.start()
+        except BaseException as exc:  # reported to the thread that called start()
+            self._error = exc
+            self._started.set()
+            return
+        self._started.set()
+        try:
+            await self._stop.wait()
+        finally:
+            await self.server.stop()

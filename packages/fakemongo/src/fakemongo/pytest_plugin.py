@@ -1,0 +1,56 @@
+"""The fakemongo pytest plugin (registered through the ``pytest11`` entry point).
+
+Fixtures:
+
+``fakemongo_server``
+    One server per test session, served from a background thread, so sync
+    and async tests (any event loop) can use it. Has ``.uri``, ``.address``.
+``fakemongo_uri``
+    A connection string naming a fresh database for this test
+    (``mongodb://127.0.0.1:PORT/test_<n>``); the database is dropped after
+    the test. Drivers use the path as the default database
+    (``MongoClient(uri).get_default_database()``).
+``fakemongo_database``
+    Just that database's name.
+
+fakemongo is imported only when a fixture is used, so merely having the
+plugin installed costs a test run nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from ._threaded import FakeMongoThread
+
+__all__ = ["fakemongo_database", "fakemongo_server", "fakemongo_uri"]
+
+_database_numbers = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def fakemongo_server() -> Iterator[FakeMongoThread]:
+    """A fakemongo server for the whole session, on a free port."""
+    from ._threaded import FakeMongoThread  # noqa: PLC0415 - imported on first use only
+
+    with FakeMongoThread() as server:
+        yield server
+
+
+@pytest.fixture
+def fakemongo_database(fakemongo_server: FakeMongoThread) -> Iterator[str]:
+    """A database name no other test uses; dropped when the test ends."""
+    name = f"test_{next(_database_numbers)}"
+    yield name
+    fakemongo_server.call(fakemongo_server.server.state.storage.drop_database, name)
+
+
+@pytest.fixture
+def fakemongo_uri(fakemongo_server: FakeMongoThread, fakemongo_database: str) -> str:
+    """A connection string to the session's server, defaulting to a fresh database."""
+    return f"mongodb://{fakemongo_server.address}/{fakemongo_database}"
