@@ -19,7 +19,7 @@ from ._dispatch import Context, command
 from ._errors import CommandError, ErrorCode
 from ._paths import LeafArrays, candidates, parse_field_path
 from ._query import Query, compile_query
-from ._storage import validate_namespace
+from ._storage import Collection, id_key, validate_namespace
 from ._writes import check_document_size, check_write_concern, statements, write_error
 
 __all__ = ["collection_name"]
@@ -136,10 +136,8 @@ def find(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     name = collection_name(ctx, body)
     query, batch_size, single_batch = _find_query(ctx, body, name)
     cursor = Cursor(f"{ctx.db}.{name}", query.documents(), batch_size=batch_size,
-                    no_timeout=get_bool("find", body, "noCursorTimeout"))
+                    no_timeout=get_bool("find", body, "noCursorTimeout"), remaining=query.limit)
     first = DEFAULT_FIRST_BATCH if batch_size is None else batch_size
-    if query.limit is not None:
-        first = min(first, query.limit) if first else query.limit
     batch = cursor.next_batch(first or None)
     if single_batch:
         cursor.exhausted = True
@@ -189,18 +187,25 @@ def kill_cursors(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 @command("delete")
 def delete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    """Delete by statements {q, limit: 0|1, collation, hint} (manual: delete)."""
+    """Delete by statements {q, limit: 0|1, collation, hint} (manual: delete).
+
+    Statement shapes are checked before anything runs (a bad one fails the
+    whole command, as mongod's parser does); a statement that fails while
+    running is a write error.
+    """
     name = collection_name(ctx, body)
     check_fields("delete", body, ("deletes", "ordered", "let"))
     check_write_concern(body)
-    deletes = statements("delete", body, "deletes")
+    if body.get("let") is not None:
+        raise CommandError(ErrorCode.BadValue, "fakemongo does not support the delete option 'let' yet")
+    deletes = [_parse_delete(statement) for statement in statements("delete", body, "deletes")]
     ordered = get_bool("delete", body, "ordered", True)
     collection = ctx.server.storage.collection(ctx.db, name)
     removed = 0
     errors: list[dict[str, Any]] = []
     for index, statement in enumerate(deletes):
         try:
-            removed += _delete_one_statement(ctx, collection, statement)
+            removed += _run_delete(collection, statement)
         except CommandError as exc:
             errors.append(write_error(index, exc))
             if ordered:
@@ -212,24 +217,33 @@ def delete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
-def _delete_one_statement(ctx: Context, collection: Any, statement: Any) -> int:
+def _parse_delete(statement: Any) -> Mapping[str, Any]:
     if not isinstance(statement, Mapping):
-        raise CommandError(ErrorCode.TypeMismatch, "delete statements must be objects")
-    check_fields("delete", {"delete": 1, **statement}, ("q", "limit", "collation", "hint", "comment"))
-    if "q" not in statement:
-        raise CommandError(ErrorCode.Location40414, "BSON field 'delete.deletes.q' is missing but a required field")
-    limit = get_int("delete", statement, "limit")
-    if limit is None:
-        raise CommandError(ErrorCode.Location40414, "BSON field 'delete.deletes.limit' is missing but a required field")
+        raise CommandError(ErrorCode.TypeMismatch, "BSON field 'delete.deletes' elements must be objects")
+    for field in statement:
+        if field not in ("q", "limit", "collation", "hint"):
+            raise CommandError(ErrorCode.Location40415, f"BSON field 'delete.deletes.{field}' is an unknown field.")
+    for required in ("q", "limit"):
+        if required not in statement:
+            raise CommandError(
+                ErrorCode.Location40414, f"BSON field 'delete.deletes.{required}' is missing but a required field"
+            )
+    limit = get_int("delete.deletes", statement, "limit")
     if limit not in (0, 1):
         raise CommandError(ErrorCode.FailedToParse, f"The limit field in delete objects must be 0 or 1. Got {limit}")
+    return statement
+
+
+def _run_delete(collection: Collection | None, statement: Mapping[str, Any]) -> int:
+    limit = statement["limit"]
     query = compile_query(collection, statement["q"], command="delete", collation=statement.get("collation"),
-                          hint=statement.get("hint"), limit=limit or None)
+                          hint=statement.get("hint"))
     victims = [doc["_id"] for doc, _ in query.matches()]
     if limit:
         victims = victims[:1]
+    assert collection is not None or not victims
     for doc_id in victims:
-        collection.delete(sort_key(doc_id))
+        collection.delete(id_key(doc_id))  # type: ignore[union-attr]
     return len(victims)
 
 

@@ -36,7 +36,7 @@ def _with_id_first(doc: dict[str, Any], doc_id: Any) -> dict[str, Any]:
 
 
 def _upsert(collection: Collection, query_filter: Mapping[str, Any], update: Update) -> dict[str, Any]:
-    seed = upsert_seed(query_filter)
+    seed = upsert_seed(query_filter, replacement=update.kind == "replacement")
     new, _ = update.apply(seed, upsert_insert=True)
     doc_id = new.get("_id", seed.get("_id"))
     if doc_id is None and "_id" not in new:
@@ -176,7 +176,7 @@ def find_and_modify(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
                           sort=body.get("sort"), projection=body.get("fields"), collation=body.get("collation"),
                           hint=body.get("hint"))
     update_spec = None
-    if not remove:
+    if spec is not None:
         update_spec = compile_update(spec, array_filters=_array_filters(body, command_name), string_key=query.string_key)
     rows = list(query.matches())
     if query.sort is not None and query.sort.keys:

@@ -47,11 +47,14 @@ class Cursor:
     last_used: float = field(default_factory=time.monotonic)
     held: Any = None  # a document that did not fit the previous batch
     exhausted: bool = False
+    remaining: int | None = None  # the query's limit, counted down
 
     def next_batch(self, limit: int | None) -> list[Any]:
         """Up to ``limit`` documents (None: as many as fit the reply)."""
         batch: list[Any] = []
         size = 0
+        if self.remaining is not None:
+            limit = self.remaining if limit is None else min(limit, self.remaining)
         while limit is None or len(batch) < limit:
             if self.held is not None:
                 doc, self.held = self.held, None
@@ -67,6 +70,13 @@ class Cursor:
                 break
             batch.append(doc)
             size += doc_size
+        if self.remaining is not None:
+            # A satisfied limit closes the cursor without another getMore
+            # (manual: "find", limit).
+            self.remaining -= len(batch)
+            if self.remaining == 0:
+                self.exhausted = True
+                self.held = None
         return batch
 
 

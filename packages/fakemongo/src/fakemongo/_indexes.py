@@ -99,7 +99,8 @@ class Index:
                     keys.append(sort_key(value))
                     present = True
             keys = list(dict.fromkeys(keys))  # one entry per distinct key
-            if len(keys) > 1 or len(values) > 1:
+            # A value reached through an array carries that array's index.
+            if len(values) > 1 or any(offset is not None for _, offset in values):
                 arrays += 1
             per_field.append(keys)
         if self.sparse and not present:
