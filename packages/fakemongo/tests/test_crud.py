@@ -334,3 +334,64 @@ def test_index_path_and_scan_return_the_same_documents(
     plain = list(db.plain.find({"a": condition}).sort(sort))
     indexed = list(db.indexed.find({"a": condition}).sort(sort))
     assert indexed == plain
+
+
+# ---------------------------------------------------------------- edges
+
+
+def test_cursor_skips_documents_deleted_since_it_began(numbers: Database[dict[str, Any]]) -> None:
+    numbers.n.create_index("v")
+    for filter in ({"v": 1}, {"s": {"$exists": True}}):  # an index scan, then a collection scan
+        cursor = numbers.n.find(filter).batch_size(2)
+        first = [next(cursor)["_id"], next(cursor)["_id"]]
+        numbers.n.delete_many({"_id": {"$nin": first + [21]}, "v": 1})
+        rest = [doc["_id"] for doc in cursor if doc["v"] == 1]
+        assert rest == [21]
+        numbers.n.delete_many({})
+        numbers.n.insert_many([{"_id": i, "v": i % 10, "s": str(i)} for i in range(250)])
+
+
+def test_batches_stay_under_16_mib(db: Database[dict[str, Any]]) -> None:
+    # Manual, "Cursors" > Cursor Batches: a batch never exceeds the 16 MiB
+    # reply; the document that does not fit opens the next batch.
+    pad = "x" * (9 * 1024 * 1024)
+    db.big.insert_many([{"_id": i, "pad": pad} for i in range(3)])
+    first = db.command("find", "big")
+    assert [d["_id"] for d in first["cursor"]["firstBatch"]] == [0]
+    more = db.command("getMore", first["cursor"]["id"], collection="big")
+    assert [d["_id"] for d in more["cursor"]["nextBatch"]] == [1]
+    assert len(list(db.big.find())) == 3
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"insert": "c", "documents": [5]}, 14),
+        ({"insert": "c", "documents": {"a": 1}}, 14),
+        ({"delete": "c", "deletes": [{"q": 5, "limit": 0}]}, 14),
+        ({"delete": "c", "deletes": [{"q": {}, "limit": 0, "collation": 5}]}, 14),
+        ({"delete": "c", "deletes": [{"q": {}, "limit": 0}], "let": {"a": 1}}, 2),
+        ({"find": "c", "sort": 1}, 14),
+        ({"find": "c", "projection": 1}, 14),
+        ({"find": "c", "hint": 5}, 9),
+        ({"update": "c", "updates": [5]}, 14),
+        ({"count": "c", "query": 5}, 14),
+    ],
+)
+def test_malformed_bodies(db: Database[dict[str, Any]], body: dict[str, Any], code: int) -> None:
+    reply = _raw(db, {**body, "$db": db.name})
+    error = reply if reply["ok"] == 0 else reply["writeErrors"][0]
+    assert error["code"] == code, reply
+
+
+def test_too_many_statements(db: Database[dict[str, Any]]) -> None:
+    reply = _raw(db, {"insert": "c", "documents": [{}] * 100_001, "$db": db.name})
+    assert (reply["code"], reply["errmsg"]) == (33, "Write batch sizes must be between 1 and 100000. Got 100001 operations.")
+
+
+def test_empty_hints_mean_no_hint(numbers: Database[dict[str, Any]]) -> None:
+    for hint in ("", {}):
+        assert len(numbers.command("find", "n", hint=hint, batchSize=300)["cursor"]["firstBatch"]) == 250
+    assert numbers.command("find", "n", projection={}, limit=1)["cursor"]["firstBatch"] == [{"_id": 0, "v": 0, "s": "0"}]
+    reply = _raw(numbers, {"delete": "n", "deletes": [{"q": None, "limit": 0}], "$db": numbers.name})
+    assert reply["writeErrors"][0]["code"] == 14

@@ -250,7 +250,7 @@ ERRORS: list[tuple[dict[str, Any], Any, int, str]] = [
         "An empty sub-projection is not a valid value. Found empty object at path",
     ),
     ({"a": {"$meta": "textScore"}}, None, 115, "$meta projections are not supported by fakemongo"),
-    ({"a": {"$concat": ["x"]}}, None, 168, "Unrecognized expression '$concat'"),
+    ({"a": {"$notAnOperator": 1}}, None, 168, "Unrecognized expression '$notAnOperator'"),
     ({"$a": 1}, None, 16410, "FieldPath field names may not start with '$'."),
     ({"a..b": 0}, None, 15998, "FieldPath field names may not be empty strings."),
 ]

@@ -263,3 +263,22 @@ def test_ttl_removes_documents_past_their_expiry() -> None:
     assert [d["_id"] for d in collection] == [2, 4, 5]
     assert expire_documents(storage, now) == 0
     assert expire_documents(storage) == 1  # by the real clock, 2026-01-01 is long gone
+
+
+def test_plans_prefer_the_better_index_and_scan_everything_when_hinted() -> None:
+    first, second = _index([("a", 1), ("b", 1)]), _index([("a", 1)], unique=True)
+    third = _index([("a", 1), ("c", -1)])
+    collection = _collection(*({"_id": i, "a": i} for i in range(9)), indexes=(first, second, third))
+    plan = plan_query(collection, {"a": 1})
+    assert plan is not None and plan.index is second
+    hinted = plan_query(collection, {}, hint="a_1_b_1")
+    assert hinted is not None and len(list(hinted.candidates())) == 9
+    narrower = plan_query(collection, {"a": {"$gt": 0, "$gte": 1, "$lt": 3, "$lte": 2}})
+    assert narrower is not None and narrower.explain()["inputStage"]["indexBounds"] == {"a": ["[1, 2]"]}
+    wider = plan_query(collection, {"a": {"$gte": 1, "$gt": 0, "$lte": 2, "$lt": 3}})
+    assert wider is not None and wider.explain()["inputStage"]["indexBounds"] == {"a": ["[1, 2]"]}
+    loose = plan_query(collection, {"a": {"$lt": 2, "$lte": 3}})
+    assert loose is not None and loose.explain()["inputStage"]["indexBounds"] == {"a": ["[-inf, 2)"]}
+    mixed = plan_query(collection, {"a": {"$gt": 3, "$lt": "z"}})
+    assert mixed is not None and list(mixed.candidates()) == []
+    assert validate_namespace("db") is None

@@ -199,6 +199,25 @@ def test_aggregate_out_and_merge(db: Database[dict[str, Any]]) -> None:
     assert db.merged.find_one({"_id": 2}) == {"_id": 2, "v": 2, "w": 2}
     db.c.aggregate([{"$project": {"_id": 0, "v": 1}}, {"$out": "no_ids"}])
     assert db.no_ids.count_documents({}) == 6
+    # $merge on fields other than _id needs a unique index on them (manual: "$merge").
+    with pytest.raises(OperationFailure) as info:
+        db.c.aggregate([{"$merge": {"into": "absent", "on": "v"}}])
+    assert info.value.code == 51183
+    with pytest.raises(OperationFailure):
+        db.c.aggregate([{"$merge": {"into": "merged", "on": "v"}}])
+    db.keyed.create_index("v", unique=True)
+    db.c.aggregate([{"$match": {"v": 1}}, {"$limit": 1}, {"$project": {"_id": 0, "v": 1}},
+                    {"$merge": {"into": "keyed", "on": "v"}}])
+    assert db.keyed.find_one({}, {"_id": 0}) == {"v": 1}
+
+
+def test_aggregate_lookup_reads_other_collections(db: Database[dict[str, Any]]) -> None:
+    db.other.insert_many([{"_id": 1, "k": 1}, {"_id": 2, "k": 2}])
+    joined = list(db.c.aggregate([{"$match": {"_id": {"$lt": 3}}},
+                                  {"$lookup": {"from": "other", "localField": "v", "foreignField": "k", "as": "o"}},
+                                  {"$lookup": {"from": "nothing", "localField": "v", "foreignField": "k", "as": "n"}},
+                                  {"$project": {"o": "$o._id", "n": 1}}]))
+    assert joined == [{"_id": 0, "o": [], "n": []}, {"_id": 1, "o": [1], "n": []}, {"_id": 2, "o": [2], "n": []}]
 
 
 def test_aggregate_errors(db: Database[dict[str, Any]]) -> None:
@@ -231,3 +250,9 @@ def test_aggregate_collectionless_and_explain(db: Database[dict[str, Any]]) -> N
     assert zero["cursor"]["firstBatch"] == [] and zero["cursor"]["id"] != 0
     invalid_match = db.command("aggregate", "c", pipeline=[{"$match": {"$expr": 1}}], cursor={})
     assert len(invalid_match["cursor"]["firstBatch"]) == 6
+
+
+def test_find_and_modify_that_changes_nothing(db: Database[dict[str, Any]]) -> None:
+    raw = db.command("findAndModify", "c", query={"_id": 1}, update={"$set": {"v": 1}}, new=True)
+    assert raw["value"] == {"_id": 1, "v": 1, "tags": ["a", "b"]}
+    assert raw["lastErrorObject"] == {"n": 1, "updatedExisting": True}

@@ -115,12 +115,9 @@ def _source(ctx: Context, name: str | None, pipeline: list[Any], collation: Any,
     match = first.get("$match") if isinstance(first, Mapping) and len(first) == 1 else None
     if not isinstance(match, Mapping):
         match = {}
-    try:
-        query = compile_query(collection, match, command="aggregate", collation=collation, hint=hint)
-    except CommandError:
-        # An invalid $match is reported by the pipeline compiler with its own
-        # wording; here, fall back to every document.
-        query = compile_query(collection, {}, command="aggregate", collation=collation, hint=hint)
+    # The pipeline compiler has already validated this $match; here it only
+    # chooses an index. The $match stage still runs on what comes out.
+    query = compile_query(collection, match, command="aggregate", collation=collation, hint=hint)
     return (doc for doc, _ in query.matches())
 
 
@@ -159,8 +156,7 @@ def aggregate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         return {"explainVersion": "1", "stages": [{name: {}} for name in compiled.stage_names],
                 "command": {**body, "$db": ctx.db}}
     if compiled.writes:
-        for _ in results:
-            pass
+        list(results)  # runs the pipeline; $out / $merge yield nothing
         return cursor_reply(Cursor(namespace, iter(()), exhausted=True), [], first=True)
     batch_size = get_int("cursor", cursor_options or {}, "batchSize")
     if batch_size is not None and batch_size < 0:

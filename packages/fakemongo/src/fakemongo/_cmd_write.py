@@ -83,8 +83,6 @@ def _run_update(ctx: Context, name: str, statement: Any) -> _Outcome:
                           hint=statement.get("hint"), sort=statement.get("sort"))
     update = compile_update(statement["u"], array_filters=_array_filters(statement, "update"),
                             string_key=query.string_key, is_multi=multi)
-    if multi and update.kind == "replacement":
-        raise CommandError(ErrorCode.FailedToParse, "multi update is not supported for replacement-style update")
     if multi and statement.get("sort") is not None:
         raise CommandError(ErrorCode.FailedToParse, "Cannot specify sort with multi=true")
     outcome = _Outcome()

@@ -41,6 +41,12 @@ class ErrorCode(IntEnum):
     InvalidLength = 33
     Location40571 = 40571
     Location40413 = 40413
+    Location40431 = 40431
+    Location40433 = 40433
+    Location51758 = 51758
+    Location51759 = 51759
+    Location51760 = 51760
+    Location51764 = 51764
     Location5739101 = 5739101
     InvalidUUID = 207
     NoSuchSession = 206

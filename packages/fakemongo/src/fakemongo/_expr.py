@@ -15,9 +15,13 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import importlib
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from bson import Decimal128, Int64
@@ -42,6 +46,7 @@ __all__ = [
     "OPERATORS",
     "Evaluator",
     "Scope",
+    "bound_variables",
     "compile_expression",
     "evaluate",
     "fixed_args",
@@ -55,7 +60,41 @@ Vars = dict[str, Any]
 Evaluator = Callable[[Vars], Any]
 """A compiled expression: bindings in, value out (MISSING when the result is absent)."""
 
-_BUILTIN_VARIABLES = frozenset({"ROOT", "CURRENT", "REMOVE"})
+_BUILTIN_VARIABLES = frozenset({"ROOT", "CURRENT", "REMOVE", "NOW", "CLUSTER_TIME"})
+_CLOCK_VARIABLES = frozenset({"NOW", "CLUSTER_TIME"})
+
+# Variables an enclosing aggregation stage has in scope (a $lookup's ``let``, the
+# command's ``let``, $$NOW) while it compiles or evaluates a nested filter or
+# projection that only knows compile_expression/evaluate. Set only around calls
+# that do not yield (see bound_variables).
+_NO_BINDINGS: Mapping[str, Any] = MappingProxyType({})
+_AMBIENT: ContextVar[Mapping[str, Any]] = ContextVar("fakemongo_expr_ambient", default=_NO_BINDINGS)
+
+
+@contextmanager
+def bound_variables(bindings: Mapping[str, Any]) -> Iterator[None]:
+    """Make ``bindings`` visible to :func:`compile_expression` and :func:`evaluate`.
+
+    Names become defined for compilation and their values are bound for
+    evaluation, for the duration of the ``with`` block (which must not yield).
+    """
+    token = _AMBIENT.set(bindings)
+    try:
+        yield
+    finally:
+        _AMBIENT.reset(token)
+
+
+def _clock_value(name: str) -> Any:
+    """$$NOW when no pipeline bound it (a find's $expr): the current time, in ms."""
+    if name == "CLUSTER_TIME":
+        # Manual, "Variables in Aggregation Expressions": only replica sets and
+        # sharded clusters have a cluster time; the server reports 51144 otherwise.
+        raise CommandError(
+            ErrorCode.Location51144, "Builtin variable '$$CLUSTER_TIME' is not available"
+        )
+    now = datetime.datetime.now(datetime.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +132,11 @@ class Scope:
             raise CommandError(ErrorCode.Location17276, f"Use of undefined variable: {name}")
         if name == "REMOVE":
             return lambda v: MISSING
+        if name in _CLOCK_VARIABLES:
+            clock_parts = parse_field_path(rest) if rest else ()
+            return lambda v: expr_path_value(
+                v[name] if name in v else _clock_value(name), clock_parts
+            )
         parts = parse_field_path(rest) if rest else ()
         return lambda v: expr_path_value(v[name], parts)
 
@@ -137,13 +181,16 @@ OPERATORS: dict[str, Callable[[Any, Scope], Evaluator]] = {}
 
 
 def compile_expression(spec: Any, string_key: StringKey | None = None) -> Evaluator:
-    """Compile an aggregation expression at top level (only system variables defined)."""
-    return Scope(string_key).compile(spec)
+    """Compile an aggregation expression at top level.
+
+    System variables are defined, and so are those of :func:`bound_variables`.
+    """
+    return Scope(string_key, frozenset(_AMBIENT.get())).compile(spec)
 
 
 def evaluate(evaluator: Evaluator, doc: Mapping[str, Any]) -> Any:
     """Evaluate a compiled expression against ``doc`` as ``$$ROOT`` and ``$$CURRENT``."""
-    return evaluator({"ROOT": doc, "CURRENT": doc})
+    return evaluator({**_AMBIENT.get(), "ROOT": doc, "CURRENT": doc})
 
 
 def to_bool(value: Any) -> bool:
@@ -484,3 +531,19 @@ def _divide(args: Any, scope: Scope) -> Evaluator:
         return float(lhs) / float(rhs)
 
     return divide
+
+
+# The rest of the language lives in sibling modules that register into OPERATORS.
+_EXTENSIONS = (
+    "_expr_arith",
+    "_expr_string",
+    "_expr_array",
+    "_expr_set",
+    "_expr_date",
+    "_expr_dateops",
+    "_expr_convert",
+    "_expr_misc",
+    "_accumulators",
+)
+for _module in _EXTENSIONS:
+    importlib.import_module(f"fakemongo.{_module}")

@@ -155,10 +155,6 @@ class Index:
         self.entries.clear()
         self.ordered.clear()
 
-    def lookup(self, key: IndexKey) -> Iterator[Hashable]:
-        """Ids whose documents produce exactly ``key``, oldest first."""
-        return iter(self.entries.get(key, ()))
-
     def scan(
         self,
         low: IndexKey | None,

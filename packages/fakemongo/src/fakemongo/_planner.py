@@ -79,9 +79,11 @@ class Plan:
         """Candidate documents, each once: index order, or natural order for a scan."""
         collection = self.collection
         if self.index is None:
-            for doc in list(collection.documents.values()):
-                self.stats.docs_examined += 1
-                yield doc
+            for doc_id in list(collection.documents):
+                doc = collection.documents.get(doc_id)
+                if doc is not None:
+                    self.stats.docs_examined += 1
+                    yield doc
             return
         seen: set[Hashable] = set()
         for bound in self.bounds:
@@ -90,6 +92,8 @@ class Plan:
                 if doc_id in seen:
                     continue
                 seen.add(doc_id)
+                # A cursor reads lazily: documents deleted since the scan began
+                # are skipped, as after a yield in mongod.
                 doc = collection.documents.get(doc_id)
                 if doc is not None:
                     self.stats.docs_examined += 1
@@ -172,11 +176,10 @@ def _hinted(collection: Collection, hint: Any) -> Index:
 def _conditions(filter: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in filter.items():
-        if name == "$and" and isinstance(value, list):
+        if name == "$and":  # compile_filter has checked: a list of documents
             for clause in value:
-                if isinstance(clause, Mapping):
-                    for key, condition in _conditions(clause).items():
-                        out.setdefault(key, condition)
+                for key, condition in _conditions(clause).items():
+                    out.setdefault(key, condition)
         elif not name.startswith("$"):
             out.setdefault(name, value)
     return out

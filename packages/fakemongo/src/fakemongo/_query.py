@@ -78,8 +78,6 @@ def compile_query(
     limit: int | None = None,
 ) -> Query:
     """Validate and compile; raises CommandError as mongod's parsers do."""
-    if filter is None:
-        filter = {}
     if not isinstance(filter, Mapping):
         raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command}.filter' is the wrong type, expected type 'object'")
     if collation is not None and not isinstance(collation, Mapping):

@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
 
-from bson import ObjectId
-
 from ._bsonorder import sort_key
 from ._errors import CommandError, ErrorCode
 from ._indexes import DuplicateKeyError, Index
@@ -206,7 +204,3 @@ class Storage:
         source.db, source.name = db, name
         self.databases.setdefault(db, Database(db)).collections[name] = source
 
-
-def new_object_id() -> ObjectId:
-    """An ``_id`` for a document inserted without one (mongod adds an ObjectId)."""
-    return ObjectId()
