@@ -8,9 +8,10 @@ If the JSON cannot be fetched, each such test still runs, and fails saying why.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -34,6 +35,8 @@ def _load_helper(name: str) -> ModuleType:
 
 
 specs = _load_helper("_specs")
+virtual_time = _load_helper("_virtual_time")
+fakes_module = _load_helper("_fakes")
 
 # fixture name -> (directory of the sdist's test/ tree, the files there it takes,
 # whether each file is one case rather than a list of them under "tests")
@@ -68,6 +71,9 @@ _SUITES: dict[str, tuple[str, Callable[[str], bool], bool]] = {
     "rtt_case": ("server_selection/rtt", lambda name: True, True),
     "in_window_case": ("server_selection/in_window", lambda name: True, True),
     "max_staleness_case": ("max_staleness", lambda name: True, True),
+    # CMAP's pool tests (cmap-format), one file each; the Auth spec's credentials.
+    "cmap_case": ("connection_monitoring", lambda name: True, True),
+    "auth_case": ("auth/legacy", lambda name: True, False),
 }
 
 
@@ -194,6 +200,37 @@ def max_staleness_case(request: pytest.FixtureRequest) -> dict[str, Any]:
     """One Max Staleness test (max_staleness/**/*.json)."""
     case: dict[str, Any] = _case(request)
     return case
+
+
+@pytest.fixture
+def cmap_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One CMAP pool test file (connection_monitoring/*.json)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
+def auth_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One case of the Auth spec's credential tests (auth/legacy/connection-string.json)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
+def run_virtual() -> Callable[[Coroutine[Any, Any, Any]], Any]:
+    """Run a coroutine to completion on a loop with a virtual clock (_virtual_time.py)."""
+
+    def run(coroutine: Coroutine[Any, Any, Any]) -> Any:
+        with asyncio.Runner(loop_factory=virtual_time.VirtualTimeLoop) as runner:
+            return runner.run(coroutine)
+
+    return run
+
+
+@pytest.fixture
+def fakes() -> ModuleType:
+    """The pool test doubles (_fakes.py): FakeConnection, FailPoint, FakeFactory."""
+    return fakes_module
 
 
 @pytest.fixture(scope="session")

@@ -15,10 +15,37 @@ operation's error means (mark Unknown, clear the pool, check now);
 :func:`topology_changes` lists what the shell must start, stop or re-check; and
 :func:`select_server` picks a server for a read (:class:`ReadPreference`) or a
 write.
+
+Connections and pooling (CMAP): :func:`open_connection` opens one
+:class:`Connection` (TCP or a UNIX socket, TLS per :func:`ssl_context_from_options`,
+the handshake, SCRAM authentication) with :class:`ConnectionSettings`;
+:class:`Pool` keeps the connections of one server (:func:`create_pool` for real
+ones, :class:`PoolOptions` for its limits) and reports CMAP events to listeners.
+Errors of using a server carry the facts SDAM needs (:func:`as_application_error`).
 """
 
 from __future__ import annotations
 
+from ._auth import authenticate as authenticate
+from ._auth import choose_mechanism as choose_mechanism
+from ._auth import speculative_start as speculative_start
+from ._connect import open_connection as open_connection
+from ._connect import split_address as split_address
+from ._connection import Connection as Connection
+from ._connection import ConnectionState as ConnectionState
+from ._connection_errors import AuthenticationError as AuthenticationError
+from ._connection_errors import CommandError as CommandError
+from ._connection_errors import ConnectionFailure as ConnectionFailure
+from ._connection_errors import NetworkError as NetworkError
+from ._connection_errors import NetworkTimeout as NetworkTimeout
+from ._connection_errors import PoolClearedError as PoolClearedError
+from ._connection_errors import PoolClosedError as PoolClosedError
+from ._connection_errors import TooManyConnections as TooManyConnections
+from ._connection_errors import as_application_error as as_application_error
+from ._credentials import PERFORMED_MECHANISMS as PERFORMED_MECHANISMS
+from ._credentials import AuthMechanism as AuthMechanism
+from ._credentials import Credential as Credential
+from ._credentials import credential_from_options as credential_from_options
 from ._error_handling import BACKPRESSURE_LABELS as BACKPRESSURE_LABELS
 from ._error_handling import ApplicationError as ApplicationError
 from ._error_handling import ErrorKind as ErrorKind
@@ -35,6 +62,7 @@ from ._errors import ConflictingOptionsError as ConflictingOptionsError
 from ._errors import ConnectionStringWarning as ConnectionStringWarning
 from ._errors import DeprecatedOptionWarning as DeprecatedOptionWarning
 from ._errors import IncompatibleServerError as IncompatibleServerError
+from ._errors import InvalidCredentialError as InvalidCredentialError
 from ._errors import InvalidOptionValueError as InvalidOptionValueError
 from ._errors import InvalidOptionValueWarning as InvalidOptionValueWarning
 from ._errors import InvalidReadPreferenceError as InvalidReadPreferenceError
@@ -44,6 +72,11 @@ from ._errors import SeedlistDiscoveryError as SeedlistDiscoveryError
 from ._errors import ServerSelectionError as ServerSelectionError
 from ._errors import UnknownOptionWarning as UnknownOptionWarning
 from ._errors import UnsupportedOptionError as UnsupportedOptionError
+from ._handshake import DRIVER_NAME as DRIVER_NAME
+from ._handshake import HandshakeResult as HandshakeResult
+from ._handshake import client_metadata as client_metadata
+from ._handshake import hello_command as hello_command
+from ._handshake import parse_handshake as parse_handshake
 from ._hello import normalize_address as normalize_address
 from ._hello import parse_hello as parse_hello
 from ._hello import parse_topology_version as parse_topology_version
@@ -53,8 +86,31 @@ from ._options import Host as Host
 from ._options import HostType as HostType
 from ._options import ReadPreferenceMode as ReadPreferenceMode
 from ._options import ServerMonitoringMode as ServerMonitoringMode
+from ._pool import Pool as Pool
+from ._pool import create_pool as create_pool
+from ._pool_events import CheckOutFailedReason as CheckOutFailedReason
+from ._pool_events import ConnectionCheckedIn as ConnectionCheckedIn
+from ._pool_events import ConnectionCheckedOut as ConnectionCheckedOut
+from ._pool_events import ConnectionCheckOutFailed as ConnectionCheckOutFailed
+from ._pool_events import ConnectionCheckOutStarted as ConnectionCheckOutStarted
+from ._pool_events import ConnectionClosed as ConnectionClosed
+from ._pool_events import ConnectionClosedReason as ConnectionClosedReason
+from ._pool_events import ConnectionCreated as ConnectionCreated
+from ._pool_events import ConnectionReady as ConnectionReady
+from ._pool_events import PoolCleared as PoolCleared
+from ._pool_events import PoolClosed as PoolClosed
+from ._pool_events import PoolCreated as PoolCreated
+from ._pool_events import PoolEvent as PoolEvent
+from ._pool_events import PoolListener as PoolListener
+from ._pool_events import PoolReady as PoolReady
+from ._pool_types import ConnectionFactory as ConnectionFactory
+from ._pool_types import PooledConnection as PooledConnection
+from ._pool_types import PoolState as PoolState
+from ._pool_types import PoolStatistics as PoolStatistics
 from ._read_preference import PRIMARY as PRIMARY
 from ._read_preference import ReadPreference as ReadPreference
+from ._saslprep import SASLprepError as SASLprepError
+from ._saslprep import saslprep as saslprep
 from ._selection import Operation as Operation
 from ._selection import ServerSelector as ServerSelector
 from ._selection import choose_server as choose_server
@@ -71,12 +127,16 @@ from ._server_description import WireVersion as WireVersion
 from ._server_description import average_round_trip_time as average_round_trip_time
 from ._server_description import compare_topology_versions as compare_topology_versions
 from ._server_description import unknown_server as unknown_server
+from ._settings import DEFAULT_CONNECT_TIMEOUT_MS as DEFAULT_CONNECT_TIMEOUT_MS
+from ._settings import ConnectionSettings as ConnectionSettings
+from ._settings import PoolOptions as PoolOptions
 from ._srv import DEFAULT_SRV_SERVICE_NAME as DEFAULT_SRV_SERVICE_NAME
 from ._srv import DNSResolver as DNSResolver
 from ._srv import SrvRecord as SrvRecord
 from ._srv import apply_seedlist as apply_seedlist
 from ._srv import resolve_srv as resolve_srv
 from ._srv import srv_query_name as srv_query_name
+from ._tls import ssl_context_from_options as ssl_context_from_options
 from ._topology_changes import TopologyChanges as TopologyChanges
 from ._topology_changes import pool_ready as pool_ready
 from ._topology_changes import topology_changes as topology_changes
@@ -90,31 +150,70 @@ from ._uri import parse_uri as parse_uri
 
 __all__ = [
     "BACKPRESSURE_LABELS",
+    "DEFAULT_CONNECT_TIMEOUT_MS",
     "DEFAULT_PORT",
     "DEFAULT_SRV_SERVICE_NAME",
+    "DRIVER_NAME",
     "MAX_SUPPORTED_WIRE_VERSION",
     "MIN_SUPPORTED_WIRE_VERSION",
+    "PERFORMED_MECHANISMS",
     "PRIMARY",
     "ApplicationError",
+    "AuthMechanism",
+    "AuthenticationError",
+    "CheckOutFailedReason",
+    "CommandError",
     "ConfigurationError",
     "ConflictingOptionsError",
+    "Connection",
+    "ConnectionCheckOutFailed",
+    "ConnectionCheckOutStarted",
+    "ConnectionCheckedIn",
+    "ConnectionCheckedOut",
+    "ConnectionClosed",
+    "ConnectionClosedReason",
+    "ConnectionCreated",
+    "ConnectionFactory",
+    "ConnectionFailure",
     "ConnectionOptions",
+    "ConnectionReady",
+    "ConnectionSettings",
+    "ConnectionState",
     "ConnectionStringWarning",
+    "Credential",
     "DNSResolver",
     "DeprecatedOptionWarning",
     "ErrorKind",
     "ErrorOutcome",
+    "HandshakeResult",
     "Host",
     "HostType",
     "IncompatibleServerError",
+    "InvalidCredentialError",
     "InvalidOptionValueError",
     "InvalidOptionValueWarning",
     "InvalidReadPreferenceError",
     "InvalidURIError",
+    "NetworkError",
+    "NetworkTimeout",
     "Operation",
+    "Pool",
+    "PoolCleared",
+    "PoolClearedError",
+    "PoolClosed",
+    "PoolClosedError",
+    "PoolCreated",
+    "PoolEvent",
+    "PoolListener",
+    "PoolOptions",
+    "PoolReady",
+    "PoolState",
+    "PoolStatistics",
+    "PooledConnection",
     "ReadPreference",
     "ReadPreferenceMode",
     "RepeatedOptionWarning",
+    "SASLprepError",
     "SeedlistDiscoveryError",
     "ServerDescription",
     "ServerMonitoringMode",
@@ -123,6 +222,7 @@ __all__ = [
     "ServerType",
     "SrvRecord",
     "StateChangeCode",
+    "TooManyConnections",
     "TopologyChanges",
     "TopologyDescription",
     "TopologySettings",
@@ -132,12 +232,19 @@ __all__ = [
     "UnsupportedOptionError",
     "WireVersion",
     "apply_seedlist",
+    "as_application_error",
+    "authenticate",
     "average_round_trip_time",
+    "choose_mechanism",
     "choose_server",
+    "client_metadata",
     "compare_topology_versions",
+    "create_pool",
+    "credential_from_options",
     "establishment_error_labels",
     "from_addresses",
     "handle_application_error",
+    "hello_command",
     "initial_topology",
     "is_not_writable_primary",
     "is_recovering",
@@ -145,14 +252,20 @@ __all__ = [
     "is_state_change_error",
     "latency_window",
     "normalize_address",
+    "open_connection",
+    "parse_handshake",
     "parse_hello",
     "parse_topology_version",
     "parse_uri",
     "pool_ready",
     "resolve_srv",
+    "saslprep",
     "select_server",
     "selection_timeout_error",
+    "speculative_start",
+    "split_address",
     "srv_query_name",
+    "ssl_context_from_options",
     "suitable_servers",
     "topology_changes",
     "unknown_server",

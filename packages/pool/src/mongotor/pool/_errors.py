@@ -29,6 +29,7 @@ __all__ = [
     "ConnectionStringWarning",
     "DeprecatedOptionWarning",
     "IncompatibleServerError",
+    "InvalidCredentialError",
     "InvalidOptionValueError",
     "InvalidOptionValueWarning",
     "InvalidReadPreferenceError",
@@ -151,6 +152,29 @@ class SeedlistDiscoveryError(ConfigurationError):
     ) -> None:
         self.srv_host = srv_host
         self.retryable = retryable
+        super().__init__(message, option=option, value=value)
+
+
+class InvalidCredentialError(ConfigurationError):
+    """The credential the options describe is unusable for its mechanism (Auth
+    spec, "MongoCredential Properties"): a missing user name or password, a
+    password or property the mechanism forbids, an ``authSource`` other than
+    ``$external`` where that is required, an invalid mechanism property.
+
+    ``mechanism`` is the mechanism the credential is for (``None``: the default,
+    SCRAM-SHA-256 or SCRAM-SHA-1); ``option`` names the setting at fault. Neither
+    the message nor ``value`` ever holds a user name or a password.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        mechanism: str | None,
+        option: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.mechanism = mechanism
         super().__init__(message, option=option, value=value)
 
 
