@@ -395,3 +395,65 @@ def test_empty_hints_mean_no_hint(numbers: Database[dict[str, Any]]) -> None:
     assert numbers.command("find", "n", projection={}, limit=1)["cursor"]["firstBatch"] == [{"_id": 0, "v": 0, "s": "0"}]
     reply = _raw(numbers, {"delete": "n", "deletes": [{"q": None, "limit": 0}], "$db": numbers.name})
     assert reply["writeErrors"][0]["code"] == 14
+
+
+# ---------------------------------------------------------------- let, min/max, maxTimeMS
+
+
+def test_find_let_variables(numbers: Database[dict[str, Any]]) -> None:
+    # Manual, "find" > let: variables usable in $expr and in projections.
+    reply = numbers.command("find", "n", filter={"$expr": {"$eq": ["$v", "$$target"]}},
+                            projection={"_id": 1, "t": "$$target"}, let={"target": 7, "other": "$$target"},
+                            limit=2)
+    assert reply["cursor"]["firstBatch"] == [{"_id": 7, "t": 7}, {"_id": 17, "t": 7}]
+    assert numbers.n.count_documents({}) == 250
+    for let, code in [(5, 14), ({"Bad": 1}, 16867), ({"$x": 1}, 16867)]:
+        with pytest.raises(OperationFailure) as info:
+            numbers.command("find", "n", let=let)
+        assert info.value.code in (code, 16868, 16870), info.value
+
+
+def test_find_min_max(numbers: Database[dict[str, Any]]) -> None:
+    # Manual, "cursor.min()" / "cursor.max()": index-key bounds, min inclusive,
+    # max exclusive, with a hint.
+    numbers.n.create_index([("v", 1), ("_id", 1)])
+    found = list(numbers.n.find().min([("v", 2), ("_id", 100)]).max([("v", 3), ("_id", 10)])
+                 .hint([("v", 1), ("_id", 1)]))
+    assert [(d["v"], d["_id"]) for d in found] == [(2, 102), (2, 112), (2, 122), (2, 132), (2, 142), (2, 152),
+                                                     (2, 162), (2, 172), (2, 182), (2, 192), (2, 202), (2, 212),
+                                                     (2, 222), (2, 232), (2, 242), (3, 3)]
+    only_max = numbers.command("find", "n", max={"_id": 3}, hint={"_id": 1})["cursor"]["firstBatch"]
+    assert [d["_id"] for d in only_max] == [0, 1, 2]
+    assert numbers.command("find", "missing", min={"_id": 3}, hint={"_id": 1})["cursor"]["firstBatch"] == []
+    cases = [
+        ({"min": {"_id": 1}}, 51173),
+        ({"min": {"_id": 1}, "max": {"v": 1}, "hint": {"_id": 1}}, 51176),
+        ({"min": {"v": 1}, "hint": {"_id": 1}}, 51174),
+        ({"min": {"_id": 5}, "max": {"_id": 2}, "hint": {"_id": 1}}, 51175),
+        ({"min": 5, "hint": {"_id": 1}}, 14),
+    ]
+    for options, code in cases:
+        with pytest.raises(OperationFailure) as info:
+            numbers.command("find", "n", **options)
+        assert info.value.code == code
+    numbers.n.create_index([("s", -1)])
+    with pytest.raises(OperationFailure) as info:
+        numbers.command("find", "n", min={"s": "1"}, hint={"s": -1})
+    assert info.value.code == 2
+
+
+def test_max_time_ms_interrupts_a_long_scan(numbers: Database[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Manual, "maxTimeMS": past its limit an operation fails with 50
+    # MaxTimeMSExpired. A clock that jumps a second per reading stands in
+    # for a slow scan.
+    import fakemongo._query
+
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(fakemongo._query, "_clock", lambda: float(next(ticks)))
+    with pytest.raises(OperationFailure) as info:
+        numbers.command("find", "n", maxTimeMS=1000, filter={"v": 99})
+    assert (info.value.code, info.value.details["codeName"]) == (50, "MaxTimeMSExpired")  # type: ignore[index]
+    with pytest.raises(OperationFailure):
+        numbers.command("count", "n", maxTimeMS=1000)
+    monkeypatch.undo()
+    assert len(numbers.command("find", "n", maxTimeMS=60_000)["cursor"]["firstBatch"]) == 101

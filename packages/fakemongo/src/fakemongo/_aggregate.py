@@ -21,7 +21,7 @@ import random
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from fakemongo import _stages_group, _stages_lookup, _stages_out, _stages_project
+from fakemongo import _stages_group, _stages_lookup, _stages_out, _stages_project, _stages_unwind
 from fakemongo._bsonorder import StringKey
 from fakemongo._errors import CommandError, ErrorCode
 from fakemongo._expr import Evaluator, Scope
@@ -40,7 +40,7 @@ from fakemongo._stages import (
 __all__ = ["MergeTarget", "Pipeline", "PipelineContext", "compile_pipeline"]
 
 # The stage modules register themselves on import.
-_STAGE_MODULES = (_stages_group, _stages_lookup, _stages_out, _stages_project)
+_STAGE_MODULES = (_stages_group, _stages_lookup, _stages_out, _stages_project, _stages_unwind)
 
 Clock = Callable[[], datetime.datetime]
 

@@ -111,7 +111,7 @@ def _refuse(body: Mapping[str, Any], *options: str) -> None:
 
 def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, int | None, bool]:
     check_fields("find", body, _FIND_OPTIONS)
-    _refuse(body, "tailable", "awaitData", "returnKey", "showRecordId", "min", "max", "let")
+    _refuse(body, "tailable", "awaitData", "returnKey", "showRecordId")
     skip = _non_negative("find", body, "skip") or 0
     limit = _non_negative("find", body, "limit") or None
     batch_size = _non_negative("find", body, "batchSize")
@@ -126,6 +126,10 @@ def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, i
         hint=body.get("hint"),
         skip=skip,
         limit=limit,
+        let=body.get("let"),
+        min=body.get("min"),
+        max=body.get("max"),
+        max_time_ms=_non_negative("find", body, "maxTimeMS"),
     )
     return query, batch_size, single_batch
 
@@ -139,6 +143,8 @@ def find(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
                     no_timeout=get_bool("find", body, "noCursorTimeout"), remaining=query.limit)
     first = DEFAULT_FIRST_BATCH if batch_size is None else batch_size
     batch = cursor.next_batch(first or None)
+    # maxTimeMS bounds the find itself; later batches come from getMore.
+    query.deadline = None
     if single_batch:
         cursor.exhausted = True
         cursor.held = None
@@ -258,7 +264,8 @@ def count(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     skip = _non_negative("count", body, "skip") or 0
     limit = get_int("count", body, "limit")
     query = compile_query(ctx.server.storage.collection(ctx.db, name), get_document("count", body, "query", {}),
-                          command="count", collation=body.get("collation"), hint=body.get("hint"))
+                          command="count", collation=body.get("collation"), hint=body.get("hint"),
+                          max_time_ms=_non_negative("count", body, "maxTimeMS"))
     n = sum(1 for _ in query.matches())
     n = max(n - skip, 0)
     if limit:
@@ -277,7 +284,8 @@ def distinct(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         raise CommandError(ErrorCode.Location40414, "BSON field 'distinct.key' is missing but a required field")
     parts = parse_field_path(key)
     query = compile_query(ctx.server.storage.collection(ctx.db, name), get_document("distinct", body, "query", {}),
-                          command="distinct", collation=body.get("collation"), hint=body.get("hint"))
+                          command="distinct", collation=body.get("collation"), hint=body.get("hint"),
+                          max_time_ms=_non_negative("distinct", body, "maxTimeMS"))
     seen: dict[Any, Any] = {}
     string_key = query.string_key
     for doc, _ in query.matches():

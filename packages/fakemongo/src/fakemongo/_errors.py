@@ -18,6 +18,10 @@ class ErrorCode(IntEnum):
     """MongoDB server error codes; the member name is the reply's ``codeName``."""
 
     InternalError = 1
+    Location51176 = 51176
+    Location51175 = 51175
+    Location51174 = 51174
+    Location51173 = 51173
     BSONObjectTooLarge = 10334
     UnknownReplWriteConcern = 79
     InvalidIndexSpecificationOption = 197
@@ -47,6 +51,7 @@ class ErrorCode(IntEnum):
     Location51759 = 51759
     Location51760 = 51760
     Location51764 = 51764
+    Location5255100 = 5255100
     Location5739101 = 5739101
     InvalidUUID = 207
     NoSuchSession = 206

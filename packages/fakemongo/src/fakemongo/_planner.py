@@ -125,11 +125,17 @@ def plan_query(
     *,
     hint: Any = None,
     collated: bool = False,
+    min: Mapping[str, Any] | None = None,
+    max: Mapping[str, Any] | None = None,
 ) -> Plan | None:
     """Choose how to scan ``collection`` for ``filter``; None if it does not exist.
 
-    Raises 2 BadValue when ``hint`` names no index (manual: cursor.hint()).
+    Raises 2 BadValue when ``hint`` names no index (manual: cursor.hint()), and
+    51173-51176 for ``min``/``max`` without a hint, not matching the hinted
+    index's fields, or not in order (manual: cursor.min(), cursor.max()).
     """
+    if min or max:
+        return _min_max_plan(collection, hint, min or {}, max or {})
     if collection is None:
         return None
     if hint is not None and hint != {"$natural": 1}:
@@ -153,6 +159,36 @@ def plan_query(
         if best is None or _rank(plan) < _rank(best):
             best = plan
     return best or Plan(collection)
+
+
+def _min_max_plan(
+    collection: Collection | None, hint: Any, low: Mapping[str, Any], high: Mapping[str, Any]
+) -> Plan | None:
+    if hint is None or hint == {"$natural": 1}:
+        raise CommandError(
+            ErrorCode.Location51173, "When using min()/max() a hint of which index to use must be provided"
+        )
+    if low and high and list(low) != list(high):
+        raise CommandError(ErrorCode.Location51176, "min and max must have the same field names")
+    if collection is None:
+        return None
+    index = _hinted(collection, hint)
+    for bound in (low, high):
+        if bound and list(bound) != index.fields:
+            raise CommandError(ErrorCode.Location51174, "The index chosen is not compatible with min/max")
+    if any(direction != 1 for _, direction in index.key):
+        raise CommandError(ErrorCode.BadValue, "fakemongo supports min()/max() only on ascending indexes")
+    # min is inclusive, max exclusive, compared over the whole key (manual:
+    # "cursor.min()": the bounds are index keys, not query conditions).
+    start = tuple(sort_key(v) for v in low.values()) if low else ((float("-inf"),),)
+    stop = tuple(sort_key(v) for v in high.values()) if high else _TOP
+    if low and high and start >= stop:
+        raise CommandError(
+            ErrorCode.Location51175,
+            "The value provided for min() does not come before the value provided for max() in the hinted index",
+        )
+    text = f"[{bson_repr(dict(low)) if low else 'MinKey'}, {bson_repr(dict(high)) if high else 'MaxKey'})"
+    return Plan(collection, index, index.fields[0], [Bound(start, stop, text)])
 
 
 def _rank(plan: Plan) -> tuple[int, int]:

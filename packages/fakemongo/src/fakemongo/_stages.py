@@ -7,7 +7,7 @@ consume their input first. Stage modules (``_stages_*.py``) register into
 :data:`STAGES`; :mod:`fakemongo._aggregate` imports them all.
 
 This module holds ``$match`` ``$skip`` ``$limit`` ``$count`` ``$sort`` ``$sample``
-``$unwind`` ``$replaceRoot``/``$replaceWith`` ``$sortByCount`` and ``$documents``.
+``$replaceRoot``/``$replaceWith`` ``$sortByCount`` and ``$documents``.
 Input documents are never modified: a stage that changes a document copies it.
 """
 
@@ -35,7 +35,6 @@ from fakemongo._expr import Evaluator, Scope, bound_variables
 from fakemongo._expr_util import value_text
 from fakemongo._match import compile_filter
 from fakemongo._matchops import parse_integer
-from fakemongo._paths import parse_field_path
 from fakemongo._sort import parse_sort, sort_documents
 
 __all__ = [
@@ -85,7 +84,11 @@ class MergeTarget(Protocol):
 
 
 class PipelineContext(Protocol):
-    """What a running pipeline needs from the server (the lead implements it)."""
+    """What a running pipeline needs from the server (the command handler implements it).
+
+    An optional ``cluster_time`` attribute (a Timestamp, on replica sets) binds
+    ``$$CLUSTER_TIME``; without it, using the variable fails with 51144.
+    """
 
     db: str
     string_key: StringKey | None  # the command's collation; compile_pipeline must get the same
@@ -410,95 +413,6 @@ def _sample(spec: Any, scope: StageScope) -> Stage:
     def apply(docs: Iterator[Doc], run: Run) -> Iterator[Doc]:
         population = list(docs)
         yield from run.rng.sample(population, min(count, len(population)))
-
-    return apply
-
-
-# ---------------------------------------------------------------- $unwind
-
-
-def _unwind_options(spec: Any) -> tuple[str, Any, bool]:
-    if isinstance(spec, str):
-        return spec, None, False
-    if not is_object(spec):
-        raise CommandError(
-            ErrorCode.Location15981,
-            "expected either a string or an object as specification for $unwind stage, "
-            f"got {type_alias(spec)}",
-        )
-    path, index, preserve = "", None, False
-    for name, value in spec.items():
-        if name == "path":
-            if not isinstance(value, str):
-                raise CommandError(
-                    ErrorCode.Location28808,
-                    f"expected a string as the path for $unwind stage, got {type_alias(value)}",
-                )
-            path = value
-        elif name == "preserveNullAndEmptyArrays":
-            if not isinstance(value, bool):
-                raise CommandError(
-                    ErrorCode.Location28809,
-                    "expected a boolean for the preserveNullAndEmptyArrays option to $unwind "
-                    f"stage, got {type_alias(value)}",
-                )
-            preserve = value
-        elif name == "includeArrayIndex":
-            if not isinstance(value, str) or not value:
-                # The doubled space is the server's.
-                raise CommandError(
-                    ErrorCode.Location28810,
-                    "expected a non-empty string for the includeArrayIndex  option to $unwind "
-                    f"stage, got {type_alias(value)}",
-                )
-            if value.startswith("$"):
-                raise CommandError(
-                    ErrorCode.Location28822,
-                    "includeArrayIndex option to $unwind stage should not be prefixed with a "
-                    f"'$': {value}",
-                )
-            index = value
-        else:
-            raise CommandError(
-                ErrorCode.Location28811, f"unrecognized option to $unwind stage: {name}"
-            )
-    if not path:
-        raise CommandError(ErrorCode.Location28812, "no path specified to $unwind stage")
-    return path, index, preserve
-
-
-@stage("$unwind")
-def _unwind(spec: Any, scope: StageScope) -> Stage:
-    path, index_name, preserve = _unwind_options(spec)
-    if not path.startswith("$"):
-        raise CommandError(
-            ErrorCode.Location28818,
-            f"path option to $unwind stage should be prefixed with a '$': {path}",
-        )
-    parts = parse_field_path(path[1:])
-    index_parts = parse_field_path(index_name) if index_name is not None else None
-
-    def emit(doc: Mapping[str, Any], value: Any, index: Any) -> Doc:
-        out = set_path(doc, parts, value)
-        return out if index_parts is None else set_path(out, index_parts, index)
-
-    def apply(docs: Iterator[Doc], run: Run) -> Iterator[Doc]:
-        # Manual, "$unwind": a non-array operand is treated as a one-element array;
-        # null, missing and [] produce nothing unless preserveNullAndEmptyArrays.
-        for doc in docs:
-            value = nested_value(doc, parts)
-            if not isinstance(value, list):
-                if value is None or value is MISSING:
-                    if preserve:
-                        yield emit(doc, value, None)
-                else:
-                    yield emit(doc, value, None)
-            elif not value:
-                if preserve:
-                    yield emit(doc, MISSING, None)
-            else:
-                for index, item in enumerate(value):
-                    yield emit(doc, item, Int64(index))
 
     return apply
 
