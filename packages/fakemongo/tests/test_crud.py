@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
+from pymongo.errors import BulkWriteError, OperationFailure
 
 from fakemongo import FakeMongoThread
 from mongotor.wire import NEED_DATA, Framer, OpMsg, encode_op_msg
@@ -133,8 +133,11 @@ def test_documents_over_16_mib_are_refused(db: Database[dict[str, Any]]) -> None
     reply = db.command("insert", "c", documents=[big])
     assert reply["n"] == 0
     assert reply["writeErrors"] == [
-        {"index": 0, "code": 10334,
-         "errmsg": "object to insert too large. size in bytes: 16777235, max size: 16777216"}
+        {
+            "index": 0,
+            "code": 10334,
+            "errmsg": "object to insert too large. size in bytes: 16777235, max size: 16777216",
+        }
     ]
 
 
@@ -166,8 +169,12 @@ def test_find_batches_and_get_more(numbers: Database[dict[str, Any]]) -> None:
 
 
 def test_find_options(numbers: Database[dict[str, Any]]) -> None:
-    found = list(numbers.n.find({"v": {"$in": [1, 2]}}, {"_id": 1}).sort([("v", DESCENDING), ("_id", ASCENDING)])
-                 .skip(3).limit(4))
+    found = list(
+        numbers.n.find({"v": {"$in": [1, 2]}}, {"_id": 1})
+        .sort([("v", DESCENDING), ("_id", ASCENDING)])
+        .skip(3)
+        .limit(4)
+    )
     assert found == [{"_id": 32}, {"_id": 42}, {"_id": 52}, {"_id": 62}]
     single = numbers.command("find", "n", batchSize=5, singleBatch=True)
     assert len(single["cursor"]["firstBatch"]) == 5 and single["cursor"]["id"] == 0
@@ -195,7 +202,9 @@ def test_find_options(numbers: Database[dict[str, Any]]) -> None:
         ({"collation": {"locale": "fr"}}, 2, None),
     ],
 )
-def test_find_errors(numbers: Database[dict[str, Any]], options: dict[str, Any], code: int, message: str | None) -> None:
+def test_find_errors(
+    numbers: Database[dict[str, Any]], options: dict[str, Any], code: int, message: str | None
+) -> None:
     with pytest.raises(OperationFailure) as info:
         numbers.command("find", "n", **options)
     assert info.value.code == code
@@ -244,10 +253,16 @@ def test_delete(numbers: Database[dict[str, Any]]) -> None:
     assert numbers.missing.delete_many({}).deleted_count == 0
     # A malformed statement fails the whole command before anything runs.
     with pytest.raises(OperationFailure) as info:
-        numbers.command("delete", "n", deletes=[{"q": {"_id": 1}, "limit": 1}, {"q": {}, "limit": 2}])
+        numbers.command(
+            "delete", "n", deletes=[{"q": {"_id": 1}, "limit": 1}, {"q": {}, "limit": 2}]
+        )
     assert _error(info) == (9, "The limit field in delete objects must be 0 or 1. Got 2")
     assert numbers.n.count_documents({"_id": 1}) == 1
-    for bad, code in [([{"q": {}}], 40414), ([{"limit": 1}], 40414), ([{"q": {}, "limit": 0, "x": 1}], 40415)]:
+    for bad, code in [
+        ([{"q": {}}], 40414),
+        ([{"limit": 1}], 40414),
+        ([{"q": {}, "limit": 0, "x": 1}], 40415),
+    ]:
         with pytest.raises(OperationFailure) as info:
             numbers.command("delete", "n", deletes=bad)
         assert info.value.code == code
@@ -256,16 +271,23 @@ def test_delete(numbers: Database[dict[str, Any]]) -> None:
     assert (reply["ok"], reply["code"]) == (0.0, 14)
     # A statement that fails while running is a write error; unordered goes on.
     reply = numbers.command(
-        "delete", "n", deletes=[{"q": {"$bad": 1}, "limit": 0}, {"q": {"_id": 2}, "limit": 1}], ordered=False
+        "delete",
+        "n",
+        deletes=[{"q": {"$bad": 1}, "limit": 0}, {"q": {"_id": 2}, "limit": 1}],
+        ordered=False,
     )
     assert reply["n"] == 1
-    assert reply["writeErrors"] == [{
-        "index": 0,
-        "code": 2,
-        "errmsg": "unknown top level operator: $bad. If you have a field name that starts with a '$' symbol, "
-        "consider using $getField or $setField.",
-    }]
-    reply = numbers.command("delete", "n", deletes=[{"q": {"$bad": 1}, "limit": 0}, {"q": {"_id": 4}, "limit": 1}])
+    assert reply["writeErrors"] == [
+        {
+            "index": 0,
+            "code": 2,
+            "errmsg": "unknown top level operator: $bad. If you have a field name that starts with a '$' symbol, "
+            "consider using $getField or $setField.",
+        }
+    ]
+    reply = numbers.command(
+        "delete", "n", deletes=[{"q": {"$bad": 1}, "limit": 0}, {"q": {"_id": 4}, "limit": 1}]
+    )
     assert reply["n"] == 0
 
 
@@ -276,7 +298,9 @@ def test_count_and_distinct(numbers: Database[dict[str, Any]]) -> None:
     assert numbers.command("count", "missing")["n"] == 0
     assert numbers.n.count_documents({"v": {"$gte": 8}}) == 50 or True  # needs aggregate
     assert sorted(numbers.n.distinct("v")) == list(range(10))
-    numbers.arr.insert_many([{"t": [1, 2]}, {"t": [2, 3]}, {"t": 1.0}, {"t": {"x": 1}}, {}, {"t": []}])
+    numbers.arr.insert_many(
+        [{"t": [1, 2]}, {"t": [2, 3]}, {"t": 1.0}, {"t": {"x": 1}}, {}, {"t": []}]
+    )
     # Manual, "distinct": array values contribute each element; 1 and 1.0 are one value.
     assert numbers.arr.distinct("t") == [1, 2, 3, {"x": 1}]
     with pytest.raises(OperationFailure) as info:
@@ -286,14 +310,22 @@ def test_count_and_distinct(numbers: Database[dict[str, Any]]) -> None:
 
 def test_explain_shows_index_use(numbers: Database[dict[str, Any]]) -> None:
     numbers.n.create_index("v")
-    explained = numbers.command("explain", {"find": "n", "filter": {"v": 4}}, verbosity="executionStats")
+    explained = numbers.command(
+        "explain", {"find": "n", "filter": {"v": 4}}, verbosity="executionStats"
+    )
     stats = explained["executionStats"]
     assert explained["queryPlanner"]["winningPlan"]["inputStage"]["indexName"] == "v_1"
-    assert (stats["nReturned"], stats["totalKeysExamined"], stats["totalDocsExamined"]) == (25, 25, 25)
+    assert (stats["nReturned"], stats["totalKeysExamined"], stats["totalDocsExamined"]) == (
+        25,
+        25,
+        25,
+    )
     scan = numbers.command("explain", {"count": "n", "query": {"s": "4"}})
     assert scan["queryPlanner"]["winningPlan"] == {"stage": "COLLSCAN", "direction": "forward"}
     assert scan["executionStats"]["totalDocsExamined"] == 250
-    planner_only = numbers.command("explain", {"distinct": "n", "key": "v"}, verbosity="queryPlanner")
+    planner_only = numbers.command(
+        "explain", {"distinct": "n", "key": "v"}, verbosity="queryPlanner"
+    )
     assert "executionStats" not in planner_only
     missing = numbers.command("explain", {"find": "nothing"})
     assert missing["queryPlanner"]["winningPlan"] == {"stage": "EOF"}
@@ -308,18 +340,29 @@ def test_explain_shows_index_use(numbers: Database[dict[str, Any]]) -> None:
 
 # ---------------------------------------------------------------- index vs scan
 
-values = st.one_of(st.integers(-3, 3), st.sampled_from([None, "a", "b", 1.5, True]), st.lists(st.integers(-3, 3), max_size=3))
+values = st.one_of(
+    st.integers(-3, 3),
+    st.sampled_from([None, "a", "b", 1.5, True]),
+    st.lists(st.integers(-3, 3), max_size=3),
+)
 conditions = st.one_of(
     values,
-    st.builds(lambda op, v: {op: v}, st.sampled_from(["$gt", "$gte", "$lt", "$lte", "$eq", "$ne"]), values),
+    st.builds(
+        lambda op, v: {op: v}, st.sampled_from(["$gt", "$gte", "$lt", "$lte", "$eq", "$ne"]), values
+    ),
     st.builds(lambda vs: {"$in": vs}, st.lists(values, min_size=1, max_size=3)),
     st.builds(lambda a, b: {"$gt": a, "$lt": b}, st.integers(-3, 3), st.integers(-3, 3)),
 )
 
 
-@given(docs=st.lists(st.fixed_dictionaries({}, optional={"a": values, "b": values}), max_size=25),
-       condition=conditions, sort=st.sampled_from([None, [("a", 1)], [("b", -1), ("_id", 1)]]))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    docs=st.lists(st.fixed_dictionaries({}, optional={"a": values, "b": values}), max_size=25),
+    condition=conditions,
+    sort=st.sampled_from([None, [("a", 1)], [("b", -1), ("_id", 1)]]),
+)
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 def test_index_path_and_scan_return_the_same_documents(
     client: MongoClient[dict[str, Any]], docs: list[dict[str, Any]], condition: Any, sort: Any
 ) -> None:
@@ -344,7 +387,7 @@ def test_cursor_skips_documents_deleted_since_it_began(numbers: Database[dict[st
     for filter in ({"v": 1}, {"s": {"$exists": True}}):  # an index scan, then a collection scan
         cursor = numbers.n.find(filter).batch_size(2)
         first = [next(cursor)["_id"], next(cursor)["_id"]]
-        numbers.n.delete_many({"_id": {"$nin": first + [21]}, "v": 1})
+        numbers.n.delete_many({"_id": {"$nin": [*first, 21]}, "v": 1})
         rest = [doc["_id"] for doc in cursor if doc["v"] == 1]
         assert rest == [21]
         numbers.n.delete_many({})
@@ -386,14 +429,24 @@ def test_malformed_bodies(db: Database[dict[str, Any]], body: dict[str, Any], co
 
 def test_too_many_statements(db: Database[dict[str, Any]]) -> None:
     reply = _raw(db, {"insert": "c", "documents": [{}] * 100_001, "$db": db.name})
-    assert (reply["code"], reply["errmsg"]) == (33, "Write batch sizes must be between 1 and 100000. Got 100001 operations.")
+    assert (reply["code"], reply["errmsg"]) == (
+        33,
+        "Write batch sizes must be between 1 and 100000. Got 100001 operations.",
+    )
 
 
 def test_empty_hints_mean_no_hint(numbers: Database[dict[str, Any]]) -> None:
     for hint in ("", {}):
-        assert len(numbers.command("find", "n", hint=hint, batchSize=300)["cursor"]["firstBatch"]) == 250
-    assert numbers.command("find", "n", projection={}, limit=1)["cursor"]["firstBatch"] == [{"_id": 0, "v": 0, "s": "0"}]
-    reply = _raw(numbers, {"delete": "n", "deletes": [{"q": None, "limit": 0}], "$db": numbers.name})
+        assert (
+            len(numbers.command("find", "n", hint=hint, batchSize=300)["cursor"]["firstBatch"])
+            == 250
+        )
+    assert numbers.command("find", "n", projection={}, limit=1)["cursor"]["firstBatch"] == [
+        {"_id": 0, "v": 0, "s": "0"}
+    ]
+    reply = _raw(
+        numbers, {"delete": "n", "deletes": [{"q": None, "limit": 0}], "$db": numbers.name}
+    )
     assert reply["writeErrors"][0]["code"] == 14
 
 
@@ -402,9 +455,14 @@ def test_empty_hints_mean_no_hint(numbers: Database[dict[str, Any]]) -> None:
 
 def test_find_let_variables(numbers: Database[dict[str, Any]]) -> None:
     # Manual, "find" > let: variables usable in $expr and in projections.
-    reply = numbers.command("find", "n", filter={"$expr": {"$eq": ["$v", "$$target"]}},
-                            projection={"_id": 1, "t": "$$target"}, let={"target": 7, "other": "$$target"},
-                            limit=2)
+    reply = numbers.command(
+        "find",
+        "n",
+        filter={"$expr": {"$eq": ["$v", "$$target"]}},
+        projection={"_id": 1, "t": "$$target"},
+        let={"target": 7, "other": "$$target"},
+        limit=2,
+    )
     assert reply["cursor"]["firstBatch"] == [{"_id": 7, "t": 7}, {"_id": 17, "t": 7}]
     assert numbers.n.count_documents({}) == 250
     for let, code in [(5, 14), ({"Bad": 1}, 16867), ({"$x": 1}, 16867)]:
@@ -417,14 +475,36 @@ def test_find_min_max(numbers: Database[dict[str, Any]]) -> None:
     # Manual, "cursor.min()" / "cursor.max()": index-key bounds, min inclusive,
     # max exclusive, with a hint.
     numbers.n.create_index([("v", 1), ("_id", 1)])
-    found = list(numbers.n.find().min([("v", 2), ("_id", 100)]).max([("v", 3), ("_id", 10)])
-                 .hint([("v", 1), ("_id", 1)]))
-    assert [(d["v"], d["_id"]) for d in found] == [(2, 102), (2, 112), (2, 122), (2, 132), (2, 142), (2, 152),
-                                                     (2, 162), (2, 172), (2, 182), (2, 192), (2, 202), (2, 212),
-                                                     (2, 222), (2, 232), (2, 242), (3, 3)]
+    found = list(
+        numbers.n.find()
+        .min([("v", 2), ("_id", 100)])
+        .max([("v", 3), ("_id", 10)])
+        .hint([("v", 1), ("_id", 1)])
+    )
+    assert [(d["v"], d["_id"]) for d in found] == [
+        (2, 102),
+        (2, 112),
+        (2, 122),
+        (2, 132),
+        (2, 142),
+        (2, 152),
+        (2, 162),
+        (2, 172),
+        (2, 182),
+        (2, 192),
+        (2, 202),
+        (2, 212),
+        (2, 222),
+        (2, 232),
+        (2, 242),
+        (3, 3),
+    ]
     only_max = numbers.command("find", "n", max={"_id": 3}, hint={"_id": 1})["cursor"]["firstBatch"]
     assert [d["_id"] for d in only_max] == [0, 1, 2]
-    assert numbers.command("find", "missing", min={"_id": 3}, hint={"_id": 1})["cursor"]["firstBatch"] == []
+    assert (
+        numbers.command("find", "missing", min={"_id": 3}, hint={"_id": 1})["cursor"]["firstBatch"]
+        == []
+    )
     cases = [
         ({"min": {"_id": 1}}, 51173),
         ({"min": {"_id": 1}, "max": {"v": 1}, "hint": {"_id": 1}}, 51176),
@@ -442,7 +522,9 @@ def test_find_min_max(numbers: Database[dict[str, Any]]) -> None:
     assert info.value.code == 2
 
 
-def test_max_time_ms_interrupts_a_long_scan(numbers: Database[dict[str, Any]], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_max_time_ms_interrupts_a_long_scan(
+    numbers: Database[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Manual, "maxTimeMS": past its limit an operation fails with 50
     # MaxTimeMSExpired. A clock that jumps a second per reading stands in
     # for a slow scan.

@@ -41,8 +41,10 @@ def test_ids_are_equal_across_numeric_types() -> None:
     for same in (1.0, Int64(1)):
         with pytest.raises(DuplicateKeyError) as info:
             collection.insert({"_id": same})
-        assert info.value.errmsg == "E11000 duplicate key error collection: db.c index: _id_ dup key: { _id: " + (
-            "1.0 }" if isinstance(same, float) else "1 }"
+        assert (
+            info.value.errmsg
+            == "E11000 duplicate key error collection: db.c index: _id_ dup key: { _id: "
+            + ("1.0 }" if isinstance(same, float) else "1 }")
         )
     assert id_key(1) == id_key(Int64(1))
     assert len(collection) == 1
@@ -64,9 +66,9 @@ def test_unique_index_violation_changes_nothing() -> None:
     assert len(collection) == 1
     assert list(other.entries) == [(id_key("x"),)]  # the other index was not touched
     with pytest.raises(DuplicateKeyError):
-        collection.replace(id_key(1), {"_id": 1, "email": "a", "name": "z"}) if False else collection.insert(
-            {"_id": 3, "email": "a"}
-        )
+        collection.replace(
+            id_key(1), {"_id": 1, "email": "a", "name": "z"}
+        ) if False else collection.insert({"_id": 3, "email": "a"})
 
 
 def test_missing_fields_key_as_null_in_unique_indexes() -> None:
@@ -82,7 +84,9 @@ def test_missing_fields_key_as_null_in_unique_indexes() -> None:
 
 def test_partial_index_only_holds_matching_documents() -> None:
     index = _index([("a", 1)], unique=True, partial=compile_filter({"b": {"$gt": 5}}))
-    collection = _collection({"_id": 1, "a": 1, "b": 1}, {"_id": 2, "a": 1, "b": 2}, indexes=(index,))
+    collection = _collection(
+        {"_id": 1, "a": 1, "b": 1}, {"_id": 2, "a": 1, "b": 2}, indexes=(index,)
+    )
     collection.insert({"_id": 3, "a": 1, "b": 6})
     with pytest.raises(DuplicateKeyError):
         collection.insert({"_id": 4, "a": 1, "b": 7})
@@ -138,8 +142,16 @@ def test_capped_collections_drop_the_oldest() -> None:
 
 @pytest.mark.parametrize(
     ("db", "collection"),
-    [("", None), ("a/b", None), ("a.b", None), ("x" * 64, None), ("db", ""), ("db", ".c"), ("db", "a$b"),
-     ("db", "c" * 300)],
+    [
+        ("", None),
+        ("a/b", None),
+        ("a.b", None),
+        ("x" * 64, None),
+        ("db", ""),
+        ("db", ".c"),
+        ("db", "a$b"),
+        ("db", "c" * 300),
+    ],
 )
 def test_invalid_namespaces(db: str, collection: str | None) -> None:
     # Manual, "Naming Restrictions".
@@ -167,7 +179,9 @@ def test_storage_create_drop_rename() -> None:
 # ---------------------------------------------------------------- planner
 
 
-def _planned(filter: dict[str, Any], *docs: dict[str, Any], index: Index | None = None, **kw: Any) -> list[Any]:
+def _planned(
+    filter: dict[str, Any], *docs: dict[str, Any], index: Index | None = None, **kw: Any
+) -> list[Any]:
     collection = _collection(*docs, indexes=(index,) if index else ())
     plan = plan_query(collection, filter, **kw)
     assert plan is not None
@@ -175,16 +189,30 @@ def _planned(filter: dict[str, Any], *docs: dict[str, Any], index: Index | None 
     return [d["_id"] for d in plan.candidates() if matcher.matches(d)]
 
 
-DOCS = [{"_id": i, "a": v} for i, v in enumerate([5, 1, "x", 3.5, None, [2, 9], {"k": 1}, Int64(7), ObjectId()])]
+DOCS = [
+    {"_id": i, "a": v}
+    for i, v in enumerate([5, 1, "x", 3.5, None, [2, 9], {"k": 1}, Int64(7), ObjectId()])
+]
 
 
 @pytest.mark.parametrize(
     "filter",
     [
-        {"a": 5}, {"a": {"$eq": 3.5}}, {"a": {"$in": [1, 7, "x"]}}, {"a": {"$gt": 2}}, {"a": {"$gte": 5, "$lt": 9}},
-        {"a": {"$lte": 5}}, {"a": {"$gt": "a"}}, {"a": {"$gt": 3, "$lt": "z"}}, {"a": {"$gt": 8, "$lt": 3}},
-        {"$and": [{"a": {"$gt": 1}}, {"b": 1}]}, {"a": None}, {"a": [2, 9]}, {"a": {"$gt": MinKey()}},
-        {"a": {"$ne": 5}}, {"a": {"$in": [None]}},
+        {"a": 5},
+        {"a": {"$eq": 3.5}},
+        {"a": {"$in": [1, 7, "x"]}},
+        {"a": {"$gt": 2}},
+        {"a": {"$gte": 5, "$lt": 9}},
+        {"a": {"$lte": 5}},
+        {"a": {"$gt": "a"}},
+        {"a": {"$gt": 3, "$lt": "z"}},
+        {"a": {"$gt": 8, "$lt": 3}},
+        {"$and": [{"a": {"$gt": 1}}, {"b": 1}]},
+        {"a": None},
+        {"a": [2, 9]},
+        {"a": {"$gt": MinKey()}},
+        {"a": {"$ne": 5}},
+        {"a": {"$in": [None]}},
     ],
 )
 def test_index_plans_find_what_a_scan_finds(filter: dict[str, Any]) -> None:
@@ -208,10 +236,14 @@ def test_plan_choice_and_explain() -> None:
     assert plan_query(collection, {"a": 1}, collated=True).stage == "COLLSCAN"  # type: ignore[union-attr]
     assert plan_query(None, {}) is None
     hinted = plan_query(collection, {"z": 1}, hint="a_1")
-    assert hinted is not None and hinted.explain()["inputStage"]["indexBounds"] == {"a": ["[MinKey, MaxKey]"]}
+    assert hinted is not None and hinted.explain()["inputStage"]["indexBounds"] == {
+        "a": ["[MinKey, MaxKey]"]
+    }
     assert plan_query(collection, {"b": 2}, hint={"b": 1, "c": 1}).index is b_index  # type: ignore[union-attr]
     assert plan_query(collection, {"a": 1}, hint={"$natural": 1}).stage == "COLLSCAN"  # type: ignore[union-attr]
-    with pytest.raises(CommandError, match="hint provided does not correspond to an existing index"):
+    with pytest.raises(
+        CommandError, match="hint provided does not correspond to an existing index"
+    ):
         plan_query(collection, {}, hint="nope")
 
 
@@ -268,17 +300,23 @@ def test_ttl_removes_documents_past_their_expiry() -> None:
 def test_plans_prefer_the_better_index_and_scan_everything_when_hinted() -> None:
     first, second = _index([("a", 1), ("b", 1)]), _index([("a", 1)], unique=True)
     third = _index([("a", 1), ("c", -1)])
-    collection = _collection(*({"_id": i, "a": i} for i in range(9)), indexes=(first, second, third))
+    collection = _collection(
+        *({"_id": i, "a": i} for i in range(9)), indexes=(first, second, third)
+    )
     plan = plan_query(collection, {"a": 1})
     assert plan is not None and plan.index is second
     hinted = plan_query(collection, {}, hint="a_1_b_1")
     assert hinted is not None and len(list(hinted.candidates())) == 9
     narrower = plan_query(collection, {"a": {"$gt": 0, "$gte": 1, "$lt": 3, "$lte": 2}})
-    assert narrower is not None and narrower.explain()["inputStage"]["indexBounds"] == {"a": ["[1, 2]"]}
+    assert narrower is not None and narrower.explain()["inputStage"]["indexBounds"] == {
+        "a": ["[1, 2]"]
+    }
     wider = plan_query(collection, {"a": {"$gte": 1, "$gt": 0, "$lte": 2, "$lt": 3}})
     assert wider is not None and wider.explain()["inputStage"]["indexBounds"] == {"a": ["[1, 2]"]}
     loose = plan_query(collection, {"a": {"$lt": 2, "$lte": 3}})
-    assert loose is not None and loose.explain()["inputStage"]["indexBounds"] == {"a": ["[-inf, 2)"]}
+    assert loose is not None and loose.explain()["inputStage"]["indexBounds"] == {
+        "a": ["[-inf, 2)"]
+    }
     mixed = plan_query(collection, {"a": {"$gt": 3, "$lt": "z"}})
     assert mixed is not None and list(mixed.candidates()) == []
     assert validate_namespace("db") is None

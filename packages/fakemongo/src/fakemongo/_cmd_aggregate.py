@@ -28,8 +28,19 @@ from ._writes import check_document_size
 
 __all__: list[str] = []
 
-_OPTIONS = ("pipeline", "cursor", "explain", "allowDiskUse", "bypassDocumentValidation", "collation", "hint",
-            "let", "fromMongos", "needsMerge", "isMapReduceCommand")
+_OPTIONS = (
+    "pipeline",
+    "cursor",
+    "explain",
+    "allowDiskUse",
+    "bypassDocumentValidation",
+    "collation",
+    "hint",
+    "let",
+    "fromMongos",
+    "needsMerge",
+    "isMapReduceCommand",
+)
 
 
 class _Target:
@@ -47,7 +58,9 @@ class _Target:
             return True
         if collection is None:
             return False
-        return any(index.unique and tuple(index.fields) == on for index in collection.indexes.values())
+        return any(
+            index.unique and tuple(index.fields) == on for index in collection.indexes.values()
+        )
 
     def find_matching(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
         collection = self._collection()
@@ -55,7 +68,10 @@ class _Target:
             return None
         for doc in collection:
             if all(
-                any(values_equal(value, want) for value, _ in candidates(doc, parse_field_path(name), LeafArrays.NO_TRAVERSE))
+                any(
+                    values_equal(value, want)
+                    for value, _ in candidates(doc, parse_field_path(name), LeafArrays.NO_TRAVERSE)
+                )
                 for name, want in key.items()
             ):
                 return doc
@@ -93,13 +109,21 @@ class _PipelineContext:
         if existing is not None:
             for index in existing.indexes.values():
                 if index.name != "_id_":
-                    fresh.add_index(type(index)(index.name, list(index.key), dict(index.spec), unique=index.unique,
-                                                sparse=index.sparse, partial=index.partial,
-                                                expire_after_seconds=index.expire_after_seconds))
+                    fresh.add_index(
+                        type(index)(
+                            index.name,
+                            list(index.key),
+                            dict(index.spec),
+                            unique=index.unique,
+                            sparse=index.sparse,
+                            partial=index.partial,
+                            expire_after_seconds=index.expire_after_seconds,
+                        )
+                    )
         for doc in docs:
-            doc = doc if "_id" in doc else {"_id": ObjectId(), **doc}
-            check_document_size(doc)
-            fresh.insert(doc)
+            stored = doc if "_id" in doc else {"_id": ObjectId(), **doc}
+            check_document_size(stored)
+            fresh.insert(stored)
         self._storage.databases.setdefault(db, Database(db)).collections[coll] = fresh
 
     def merge_target(self, db: str, coll: str) -> _Target:
@@ -107,7 +131,9 @@ class _PipelineContext:
         return _Target(self._storage, db, coll)
 
 
-def _source(ctx: Context, name: str | None, pipeline: list[Any], collation: Any, hint: Any) -> Iterator[dict[str, Any]]:
+def _source(
+    ctx: Context, name: str | None, pipeline: list[Any], collation: Any, hint: Any
+) -> Iterator[dict[str, Any]]:
     if name is None:
         return iter(())
     collection = ctx.server.storage.collection(ctx.db, name)
@@ -128,41 +154,59 @@ def aggregate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_fields("aggregate", body, _OPTIONS)
     pipeline = body.get("pipeline")
     if not isinstance(pipeline, list):
-        raise CommandError(ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array")
+        raise CommandError(
+            ErrorCode.TypeMismatch, "'pipeline' option must be specified as an array"
+        )
     explain = get_bool("aggregate", body, "explain")
     cursor_options = get_document("aggregate", body, "cursor")
     if cursor_options is None and not explain:
-        raise CommandError(ErrorCode.FailedToParse,
-                           "The 'cursor' option is required, except for aggregate with the explain argument")
+        raise CommandError(
+            ErrorCode.FailedToParse,
+            "The 'cursor' option is required, except for aggregate with the explain argument",
+        )
     collation = get_document("aggregate", body, "collation")
     parsed = parse_collation(collation)
     string_key = None if parsed is None else parsed.key
-    compiled = compile_pipeline(pipeline, string_key=string_key, variables=get_document("aggregate", body, "let"))
+    compiled = compile_pipeline(
+        pipeline, string_key=string_key, variables=get_document("aggregate", body, "let")
+    )
     if target == 1:
         if not compiled.stage_names or compiled.stage_names[0] != "$documents":
             first = compiled.stage_names[0] if compiled.stage_names else "aggregate"
-            raise CommandError(ErrorCode.InvalidNamespace,
-                               f"{{aggregate: 1}} is not valid for '{first}'; a collection is required.")
+            raise CommandError(
+                ErrorCode.InvalidNamespace,
+                f"{{aggregate: 1}} is not valid for '{first}'; a collection is required.",
+            )
         name: str | None = None
         namespace = f"{ctx.db}.$cmd.aggregate"
     elif isinstance(target, str):
         validate_namespace(ctx.db, target)
         name, namespace = target, f"{ctx.db}.{target}"
     else:
-        raise CommandError(ErrorCode.InvalidNamespace, f"Invalid collection name specified '{ctx.db}.{target}'")
+        raise CommandError(
+            ErrorCode.InvalidNamespace, f"Invalid collection name specified '{ctx.db}.{target}'"
+        )
     source = _source(ctx, name, pipeline, collation, body.get("hint"))
     results = compiled.run(source, _PipelineContext(ctx, string_key))
     if explain:
-        return {"explainVersion": "1", "stages": [{name: {}} for name in compiled.stage_names],
-                "command": {**body, "$db": ctx.db}}
+        return {
+            "explainVersion": "1",
+            "stages": [{name: {}} for name in compiled.stage_names],
+            "command": {**body, "$db": ctx.db},
+        }
     if compiled.writes:
         list(results)  # runs the pipeline; $out / $merge yield nothing
         return cursor_reply(Cursor(namespace, iter(()), exhausted=True), [], first=True)
     batch_size = get_int("cursor", cursor_options or {}, "batchSize")
     if batch_size is not None and batch_size < 0:
-        raise CommandError(ErrorCode.Location51024, f"BSON field 'batchSize' value must be >= 0, actual value '{batch_size}'")
+        raise CommandError(
+            ErrorCode.Location51024,
+            f"BSON field 'batchSize' value must be >= 0, actual value '{batch_size}'",
+        )
     cursor = Cursor(namespace, results)
-    batch = cursor.next_batch(101 if batch_size is None else batch_size or 0) if batch_size != 0 else []
+    batch = (
+        cursor.next_batch(101 if batch_size is None else batch_size or 0) if batch_size != 0 else []
+    )
     if not cursor.exhausted:
         ctx.server.cursors.register(cursor)
     return cursor_reply(cursor, batch, first=True)

@@ -7,10 +7,11 @@ ordered batches stop at the first error, unordered ones go on).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from bson import Int64, ObjectId
+from bson import Int64, ObjectId, Regex
 
 from ._args import check_fields, get_bool, get_document, get_int
 from ._bsonorder import MISSING, sort_key
@@ -43,7 +44,9 @@ def collection_name(ctx: Context, body: Mapping[str, Any]) -> str:
 
 def _prepare(doc: Any) -> dict[str, Any]:
     if not isinstance(doc, Mapping):
-        raise CommandError(ErrorCode.TypeMismatch, "BSON field 'insert.documents' elements must be objects")
+        raise CommandError(
+            ErrorCode.TypeMismatch, "BSON field 'insert.documents' elements must be objects"
+        )
     # mongod stores _id first, adding an ObjectId when it is absent (manual:
     # "Documents", The _id Field).
     if "_id" in doc:
@@ -88,9 +91,31 @@ def insert(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- find
 
 _FIND_OPTIONS = (
-    "filter", "projection", "sort", "skip", "limit", "batchSize", "singleBatch", "hint", "comment", "maxTimeMS",
-    "let", "collation", "allowDiskUse", "noCursorTimeout", "tailable", "awaitData", "returnKey", "showRecordId",
-    "min", "max", "readConcern", "allowPartialResults", "oplogReplay", "maxScan", "snapshot",
+    "filter",
+    "projection",
+    "sort",
+    "skip",
+    "limit",
+    "batchSize",
+    "singleBatch",
+    "hint",
+    "comment",
+    "maxTimeMS",
+    "let",
+    "collation",
+    "allowDiskUse",
+    "noCursorTimeout",
+    "tailable",
+    "awaitData",
+    "returnKey",
+    "showRecordId",
+    "min",
+    "max",
+    "readConcern",
+    "allowPartialResults",
+    "oplogReplay",
+    "maxScan",
+    "snapshot",
 )
 
 
@@ -98,7 +123,8 @@ def _non_negative(command_name: str, body: Mapping[str, Any], field: str) -> int
     value = get_int(command_name, body, field)
     if value is not None and value < 0:
         raise CommandError(
-            ErrorCode.Location51024, f"BSON field '{field}' value must be >= 0, actual value '{value}'"
+            ErrorCode.Location51024,
+            f"BSON field '{field}' value must be >= 0, actual value '{value}'",
         )
     return value
 
@@ -106,7 +132,9 @@ def _non_negative(command_name: str, body: Mapping[str, Any], field: str) -> int
 def _refuse(body: Mapping[str, Any], *options: str) -> None:
     for option in options:
         if body.get(option):
-            raise CommandError(ErrorCode.BadValue, f"fakemongo does not support the option '{option}' yet")
+            raise CommandError(
+                ErrorCode.BadValue, f"fakemongo does not support the option '{option}' yet"
+            )
 
 
 def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, int | None, bool]:
@@ -138,9 +166,17 @@ def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, i
 def find(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Query a collection; the first batch and, if more remain, a cursor."""
     name = collection_name(ctx, body)
+    fast = _find_by_id(ctx, body, name)
+    if fast is not None:
+        return fast
     query, batch_size, single_batch = _find_query(ctx, body, name)
-    cursor = Cursor(f"{ctx.db}.{name}", query.documents(), batch_size=batch_size,
-                    no_timeout=get_bool("find", body, "noCursorTimeout"), remaining=query.limit)
+    cursor = Cursor(
+        f"{ctx.db}.{name}",
+        query.documents(),
+        batch_size=batch_size,
+        no_timeout=get_bool("find", body, "noCursorTimeout"),
+        remaining=query.limit,
+    )
     first = DEFAULT_FIRST_BATCH if batch_size is None else batch_size
     batch = cursor.next_batch(first or None)
     # maxTimeMS bounds the find itself; later batches come from getMore.
@@ -153,6 +189,50 @@ def find(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return cursor_reply(cursor, batch, first=True)
 
 
+# The fields of a plain lookup by _id (what find_one({"_id": x}) sends).
+_ID_LOOKUP_FIELDS = frozenset(
+    {
+        "find",
+        "filter",
+        "limit",
+        "singleBatch",
+        "batchSize",
+        "lsid",
+        "$db",
+        "$readPreference",
+        "$clusterTime",
+        "comment",
+        "readConcern",
+        "maxTimeMS",
+    }
+)
+
+
+def _find_by_id(ctx: Context, body: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """mongod's IDHACK: an equality on _id with nothing else to do is one
+    lookup in the _id index. Returns None when the general path is needed."""
+    filter = body.get("filter")
+    if (
+        type(filter) is not dict
+        or len(filter) != 1
+        or "_id" not in filter
+        or not body.keys() <= _ID_LOOKUP_FIELDS
+        or body.get("batchSize") == 0
+    ):
+        return None
+    value = filter["_id"]
+    if isinstance(value, dict | list | Regex | re.Pattern) or value is None:
+        return None  # operators, arrays, regexes and null need the matcher
+    check_fields("find", body, _FIND_OPTIONS)
+    for field in ("limit", "batchSize"):
+        _non_negative("find", body, field)
+    get_bool("find", body, "singleBatch")
+    collection = ctx.server.storage.collection(ctx.db, name)
+    doc = None if collection is None else collection.get(id_key(value))
+    batch = [] if doc is None else [doc]
+    return {"cursor": {"firstBatch": batch, "id": Int64(0), "ns": f"{ctx.db}.{name}"}}
+
+
 @command("getMore")
 def get_more(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The next batch of an open cursor; 43 CursorNotFound for unknown ids."""
@@ -162,10 +242,17 @@ def get_more(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             ErrorCode.TypeMismatch,
             f"BSON field 'getMore.getMore' is the wrong type '{'int' if isinstance(cursor_id, int) else type(cursor_id).__name__}', expected type 'long'",
         )
-    check_fields("getMore", body, ("collection", "batchSize", "maxTimeMS", "comment", "term", "lastKnownCommittedOpTime"))
+    check_fields(
+        "getMore",
+        body,
+        ("collection", "batchSize", "maxTimeMS", "comment", "term", "lastKnownCommittedOpTime"),
+    )
     collection = body.get("collection")
     if not isinstance(collection, str):
-        raise CommandError(ErrorCode.Location40414, "BSON field 'getMore.collection' is missing but a required field")
+        raise CommandError(
+            ErrorCode.Location40414,
+            "BSON field 'getMore.collection' is missing but a required field",
+        )
     batch_size = _non_negative("getMore", body, "batchSize")
     cursor = ctx.server.cursors.get(int(cursor_id), f"{ctx.db}.{collection}")
     batch = cursor.next_batch(batch_size or cursor.batch_size or None)
@@ -181,11 +268,20 @@ def kill_cursors(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_fields("killCursors", body, ("cursors",))
     ids = body.get("cursors")
     if not isinstance(ids, list):
-        raise CommandError(ErrorCode.Location40414, "BSON field 'killCursors.cursors' is missing but a required field")
-    killed, not_found = [], []
+        raise CommandError(
+            ErrorCode.Location40414,
+            "BSON field 'killCursors.cursors' is missing but a required field",
+        )
+    killed: list[Int64] = []
+    not_found: list[Int64] = []
     for cursor_id in ids:
         (killed if ctx.server.cursors.kill(int(cursor_id)) else not_found).append(Int64(cursor_id))
-    return {"cursorsKilled": killed, "cursorsNotFound": not_found, "cursorsAlive": [], "cursorsUnknown": []}
+    return {
+        "cursorsKilled": killed,
+        "cursorsNotFound": not_found,
+        "cursorsAlive": [],
+        "cursorsUnknown": [],
+    }
 
 
 # ---------------------------------------------------------------- delete
@@ -203,7 +299,9 @@ def delete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_fields("delete", body, ("deletes", "ordered", "let"))
     check_write_concern(body)
     if body.get("let") is not None:
-        raise CommandError(ErrorCode.BadValue, "fakemongo does not support the delete option 'let' yet")
+        raise CommandError(
+            ErrorCode.BadValue, "fakemongo does not support the delete option 'let' yet"
+        )
     deletes = [_parse_delete(statement) for statement in statements("delete", body, "deletes")]
     ordered = get_bool("delete", body, "ordered", True)
     collection = ctx.server.storage.collection(ctx.db, name)
@@ -225,25 +323,38 @@ def delete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 def _parse_delete(statement: Any) -> Mapping[str, Any]:
     if not isinstance(statement, Mapping):
-        raise CommandError(ErrorCode.TypeMismatch, "BSON field 'delete.deletes' elements must be objects")
+        raise CommandError(
+            ErrorCode.TypeMismatch, "BSON field 'delete.deletes' elements must be objects"
+        )
     for field in statement:
         if field not in ("q", "limit", "collation", "hint"):
-            raise CommandError(ErrorCode.Location40415, f"BSON field 'delete.deletes.{field}' is an unknown field.")
+            raise CommandError(
+                ErrorCode.Location40415, f"BSON field 'delete.deletes.{field}' is an unknown field."
+            )
     for required in ("q", "limit"):
         if required not in statement:
             raise CommandError(
-                ErrorCode.Location40414, f"BSON field 'delete.deletes.{required}' is missing but a required field"
+                ErrorCode.Location40414,
+                f"BSON field 'delete.deletes.{required}' is missing but a required field",
             )
     limit = get_int("delete.deletes", statement, "limit")
     if limit not in (0, 1):
-        raise CommandError(ErrorCode.FailedToParse, f"The limit field in delete objects must be 0 or 1. Got {limit}")
+        raise CommandError(
+            ErrorCode.FailedToParse,
+            f"The limit field in delete objects must be 0 or 1. Got {limit}",
+        )
     return statement
 
 
 def _run_delete(collection: Collection | None, statement: Mapping[str, Any]) -> int:
     limit = statement["limit"]
-    query = compile_query(collection, statement["q"], command="delete", collation=statement.get("collation"),
-                          hint=statement.get("hint"))
+    query = compile_query(
+        collection,
+        statement["q"],
+        command="delete",
+        collation=statement.get("collation"),
+        hint=statement.get("hint"),
+    )
     victims = [doc["_id"] for doc, _ in query.matches()]
     if limit:
         victims = victims[:1]
@@ -263,9 +374,14 @@ def count(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_fields("count", body, ("query", "limit", "skip", "hint", "collation", "fields"))
     skip = _non_negative("count", body, "skip") or 0
     limit = get_int("count", body, "limit")
-    query = compile_query(ctx.server.storage.collection(ctx.db, name), get_document("count", body, "query", {}),
-                          command="count", collation=body.get("collation"), hint=body.get("hint"),
-                          max_time_ms=_non_negative("count", body, "maxTimeMS"))
+    query = compile_query(
+        ctx.server.storage.collection(ctx.db, name),
+        get_document("count", body, "query", {}),
+        command="count",
+        collation=body.get("collation"),
+        hint=body.get("hint"),
+        max_time_ms=_non_negative("count", body, "maxTimeMS"),
+    )
     n = sum(1 for _ in query.matches())
     n = max(n - skip, 0)
     if limit:
@@ -281,11 +397,18 @@ def distinct(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_fields("distinct", body, ("key", "query", "collation", "hint"))
     key = body.get("key")
     if not isinstance(key, str):
-        raise CommandError(ErrorCode.Location40414, "BSON field 'distinct.key' is missing but a required field")
+        raise CommandError(
+            ErrorCode.Location40414, "BSON field 'distinct.key' is missing but a required field"
+        )
     parts = parse_field_path(key)
-    query = compile_query(ctx.server.storage.collection(ctx.db, name), get_document("distinct", body, "query", {}),
-                          command="distinct", collation=body.get("collation"), hint=body.get("hint"),
-                          max_time_ms=_non_negative("distinct", body, "maxTimeMS"))
+    query = compile_query(
+        ctx.server.storage.collection(ctx.db, name),
+        get_document("distinct", body, "query", {}),
+        command="distinct",
+        collation=body.get("collation"),
+        hint=body.get("hint"),
+        max_time_ms=_non_negative("distinct", body, "maxTimeMS"),
+    )
     seen: dict[Any, Any] = {}
     string_key = query.string_key
     for doc, _ in query.matches():
@@ -311,18 +434,28 @@ def explain(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_fields("explain", body, ("verbosity",))
     verbosity = body.get("verbosity", "allPlansExecution")
     if verbosity not in ("queryPlanner", "executionStats", "allPlansExecution"):
-        raise CommandError(ErrorCode.FailedToParse, f"verbosity string must be one of {{'queryPlanner', 'executionStats', 'allPlansExecution'}}")
+        raise CommandError(
+            ErrorCode.FailedToParse,
+            "verbosity string must be one of {'queryPlanner', 'executionStats', 'allPlansExecution'}",
+        )
     command_name = next(iter(inner))
     if command_name not in _EXPLAINABLE:
-        raise CommandError(ErrorCode.CommandNotSupported, f"fakemongo cannot explain '{command_name}' yet")
+        raise CommandError(
+            ErrorCode.CommandNotSupported, f"fakemongo cannot explain '{command_name}' yet"
+        )
     inner = dict(inner)
     name = collection_name(ctx, inner)
     if command_name == "find":
         query, _, _ = _find_query(ctx, inner, name)
     else:
         field = "query"
-        query = compile_query(ctx.server.storage.collection(ctx.db, name), inner.get(field) or {},
-                              command=command_name, collation=inner.get("collation"), hint=inner.get("hint"))
+        query = compile_query(
+            ctx.server.storage.collection(ctx.db, name),
+            inner.get(field) or {},
+            command=command_name,
+            collation=inner.get("collation"),
+            hint=inner.get("hint"),
+        )
     plan = query.plan
     winning = plan.explain() if plan is not None else {"stage": "EOF"}
     reply: dict[str, Any] = {
@@ -334,7 +467,11 @@ def explain(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "rejectedPlans": [],
         },
         "command": {**inner, "$db": ctx.db},
-        "serverInfo": {"host": ctx.server.options.host, "port": ctx.server.port, "version": "8.0.4"},
+        "serverInfo": {
+            "host": ctx.server.options.host,
+            "port": ctx.server.port,
+            "version": "8.0.4",
+        },
     }
     if verbosity != "queryPlanner":
         returned = sum(1 for _ in query.documents())

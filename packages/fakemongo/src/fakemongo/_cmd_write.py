@@ -25,8 +25,18 @@ from ._writes import check_document_size, check_write_concern, statements, write
 
 __all__: list[str] = []
 
-_UPDATE_STATEMENT_FIELDS = ("q", "u", "upsert", "multi", "arrayFilters", "collation", "hint", "c", "sort",
-                            "upsertSupplied")
+_UPDATE_STATEMENT_FIELDS = (
+    "q",
+    "u",
+    "upsert",
+    "multi",
+    "arrayFilters",
+    "collation",
+    "hint",
+    "c",
+    "sort",
+    "upsertSupplied",
+)
 
 
 def _with_id_first(doc: dict[str, Any], doc_id: Any) -> dict[str, Any]:
@@ -35,7 +45,9 @@ def _with_id_first(doc: dict[str, Any], doc_id: Any) -> dict[str, Any]:
     return out
 
 
-def _upsert(collection: Collection, query_filter: Mapping[str, Any], update: Update) -> dict[str, Any]:
+def _upsert(
+    collection: Collection, query_filter: Mapping[str, Any], update: Update
+) -> dict[str, Any]:
     seed = upsert_seed(query_filter, replacement=update.kind == "replacement")
     new, _ = update.apply(seed, upsert_insert=True)
     doc_id = new.get("_id", seed.get("_id"))
@@ -47,17 +59,22 @@ def _upsert(collection: Collection, query_filter: Mapping[str, Any], update: Upd
     return new
 
 
-def _array_filters(statement: Mapping[str, Any], command_name: str) -> list[Mapping[str, Any]] | None:
+def _array_filters(
+    statement: Mapping[str, Any], command_name: str
+) -> list[Mapping[str, Any]] | None:
     value = statement.get("arrayFilters")
     if value is None:
         return None
     if not isinstance(value, list) or not all(isinstance(f, Mapping) for f in value):
-        raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command_name}.arrayFilters' must be an array of objects")
+        raise CommandError(
+            ErrorCode.TypeMismatch,
+            f"BSON field '{command_name}.arrayFilters' must be an array of objects",
+        )
     return value
 
 
 class _Outcome:
-    __slots__ = ("matched", "modified", "upserted_id", "upserted")
+    __slots__ = ("matched", "modified", "upserted", "upserted_id")
 
     def __init__(self) -> None:
         self.matched = 0
@@ -72,17 +89,33 @@ def _run_update(ctx: Context, name: str, statement: Any) -> _Outcome:
     check_fields("update", {"update": 1, **statement}, _UPDATE_STATEMENT_FIELDS)
     for required in ("q", "u"):
         if required not in statement:
-            raise CommandError(ErrorCode.Location40414, f"BSON field 'update.updates.{required}' is missing but a required field")
+            raise CommandError(
+                ErrorCode.Location40414,
+                f"BSON field 'update.updates.{required}' is missing but a required field",
+            )
     if statement.get("c") is not None:
-        raise CommandError(ErrorCode.BadValue, "fakemongo does not support the update option 'c' (let constants) yet")
+        raise CommandError(
+            ErrorCode.BadValue,
+            "fakemongo does not support the update option 'c' (let constants) yet",
+        )
     multi = get_bool("update", statement, "multi")
     upsert = get_bool("update", statement, "upsert")
     storage = ctx.server.storage
     collection = storage.collection(ctx.db, name)
-    query = compile_query(collection, statement["q"], command="update", collation=statement.get("collation"),
-                          hint=statement.get("hint"), sort=statement.get("sort"))
-    update = compile_update(statement["u"], array_filters=_array_filters(statement, "update"),
-                            string_key=query.string_key, is_multi=multi)
+    query = compile_query(
+        collection,
+        statement["q"],
+        command="update",
+        collation=statement.get("collation"),
+        hint=statement.get("hint"),
+        sort=statement.get("sort"),
+    )
+    update = compile_update(
+        statement["u"],
+        array_filters=_array_filters(statement, "update"),
+        string_key=query.string_key,
+        is_multi=multi,
+    )
     if multi and statement.get("sort") is not None:
         raise CommandError(ErrorCode.FailedToParse, "Cannot specify sort with multi=true")
     outcome = _Outcome()
@@ -115,7 +148,9 @@ def update(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_fields("update", body, ("updates", "ordered", "bypassDocumentValidation", "let"))
     check_write_concern(body)
     if body.get("let") is not None:
-        raise CommandError(ErrorCode.BadValue, "fakemongo does not support the update option 'let' yet")
+        raise CommandError(
+            ErrorCode.BadValue, "fakemongo does not support the update option 'let' yet"
+        )
     updates = statements("update", body, "updates")
     ordered = get_bool("update", body, "ordered", True)
     matched = modified = 0
@@ -142,8 +177,20 @@ def update(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return reply
 
 
-_FAM_FIELDS = ("query", "sort", "remove", "update", "new", "fields", "upsert", "bypassDocumentValidation",
-               "collation", "arrayFilters", "hint", "let")
+_FAM_FIELDS = (
+    "query",
+    "sort",
+    "remove",
+    "update",
+    "new",
+    "fields",
+    "upsert",
+    "bypassDocumentValidation",
+    "collation",
+    "arrayFilters",
+    "hint",
+    "let",
+)
 
 
 @command("findAndModify", "findandmodify")
@@ -154,7 +201,9 @@ def find_and_modify(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     check_fields(command_name, body, _FAM_FIELDS)
     check_write_concern(body)
     if body.get("let") is not None:
-        raise CommandError(ErrorCode.BadValue, "fakemongo does not support the findAndModify option 'let' yet")
+        raise CommandError(
+            ErrorCode.BadValue, "fakemongo does not support the findAndModify option 'let' yet"
+        )
     remove = get_bool(command_name, body, "remove")
     return_new = get_bool(command_name, body, "new")
     upsert = get_bool(command_name, body, "upsert")
@@ -162,20 +211,34 @@ def find_and_modify(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if remove and spec is not None:
         raise CommandError(ErrorCode.FailedToParse, "Cannot specify both an update and remove=true")
     if remove and upsert:
-        raise CommandError(ErrorCode.FailedToParse, "Cannot specify both upsert=true and remove=true ")
+        raise CommandError(
+            ErrorCode.FailedToParse, "Cannot specify both upsert=true and remove=true "
+        )
     if remove and return_new:
-        raise CommandError(ErrorCode.FailedToParse,
-                           "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document")
+        raise CommandError(
+            ErrorCode.FailedToParse,
+            "Cannot specify both new=true and remove=true; 'remove' always returns the deleted document",
+        )
     if not remove and spec is None:
-        raise CommandError(ErrorCode.FailedToParse, "Either an update or remove=true must be specified")
+        raise CommandError(
+            ErrorCode.FailedToParse, "Either an update or remove=true must be specified"
+        )
     storage = ctx.server.storage
     collection = storage.collection(ctx.db, name)
-    query = compile_query(collection, get_document(command_name, body, "query", {}), command=command_name,
-                          sort=body.get("sort"), projection=body.get("fields"), collation=body.get("collation"),
-                          hint=body.get("hint"))
+    query = compile_query(
+        collection,
+        get_document(command_name, body, "query", {}),
+        command=command_name,
+        sort=body.get("sort"),
+        projection=body.get("fields"),
+        collation=body.get("collation"),
+        hint=body.get("hint"),
+    )
     update_spec = None
     if spec is not None:
-        update_spec = compile_update(spec, array_filters=_array_filters(body, command_name), string_key=query.string_key)
+        update_spec = compile_update(
+            spec, array_filters=_array_filters(body, command_name), string_key=query.string_key
+        )
     rows = list(query.matches())
     if query.sort is not None and query.sort.keys:
         rows.sort(key=lambda row: document_sort_key(row[0], query.sort, query.string_key))

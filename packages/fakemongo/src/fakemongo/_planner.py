@@ -87,7 +87,9 @@ class Plan:
             return
         seen: set[Hashable] = set()
         for bound in self.bounds:
-            for doc_id in list(self.index.scan(bound.low, bound.high, low_inclusive=True, high_inclusive=False)):
+            for doc_id in list(
+                self.index.scan(bound.low, bound.high, low_inclusive=True, high_inclusive=False)
+            ):
                 self.stats.keys_examined += 1
                 if doc_id in seen:
                     continue
@@ -166,7 +168,8 @@ def _min_max_plan(
 ) -> Plan | None:
     if hint is None or hint == {"$natural": 1}:
         raise CommandError(
-            ErrorCode.Location51173, "When using min()/max() a hint of which index to use must be provided"
+            ErrorCode.Location51173,
+            "When using min()/max() a hint of which index to use must be provided",
         )
     if low and high and list(low) != list(high):
         raise CommandError(ErrorCode.Location51176, "min and max must have the same field names")
@@ -175,9 +178,13 @@ def _min_max_plan(
     index = _hinted(collection, hint)
     for bound in (low, high):
         if bound and list(bound) != index.fields:
-            raise CommandError(ErrorCode.Location51174, "The index chosen is not compatible with min/max")
+            raise CommandError(
+                ErrorCode.Location51174, "The index chosen is not compatible with min/max"
+            )
     if any(direction != 1 for _, direction in index.key):
-        raise CommandError(ErrorCode.BadValue, "fakemongo supports min()/max() only on ascending indexes")
+        raise CommandError(
+            ErrorCode.BadValue, "fakemongo supports min()/max() only on ascending indexes"
+        )
     # min is inclusive, max exclusive, compared over the whole key (manual:
     # "cursor.min()": the bounds are index keys, not query conditions).
     start = tuple(sort_key(v) for v in low.values()) if low else ((float("-inf"),),)
@@ -196,8 +203,10 @@ def _rank(plan: Plan) -> tuple[int, int]:
     # then ranges; among equals, the index with fewer fields.
     assert plan.index is not None
     point = all(bound.point for bound in plan.bounds)
-    return (0 if plan.stage == "IDHACK" else 1 if point and plan.index.unique else 2 if point else 3,
-            len(plan.index.key))
+    return (
+        0 if plan.stage == "IDHACK" else 1 if point and plan.index.unique else 2 if point else 3,
+        len(plan.index.key),
+    )
 
 
 def _hinted(collection: Collection, hint: Any) -> Index:
@@ -223,7 +232,9 @@ def _conditions(filter: Mapping[str, Any]) -> dict[str, Any]:
 
 def _plain(value: Any) -> bool:
     """A value whose equality the index can answer by key lookup."""
-    return not isinstance(value, list | dict | Regex | MinKey | MaxKey) and not hasattr(value, "pattern")
+    return not isinstance(value, list | dict | Regex | MinKey | MaxKey) and not hasattr(
+        value, "pattern"
+    )
 
 
 def _point(value: Any) -> Bound:

@@ -84,7 +84,9 @@ class Query:
 
     @staticmethod
     def _project_with_variables(
-        rows: Iterator[tuple[dict[str, Any], int | None]], projection: Projection, variables: Mapping[str, Any]
+        rows: Iterator[tuple[dict[str, Any], int | None]],
+        projection: Projection,
+        variables: Mapping[str, Any],
     ) -> Iterator[dict[str, Any]]:
         for doc, index in rows:
             with bound_variables(variables):
@@ -115,9 +117,15 @@ def compile_query(
     ``max_time_ms`` interrupts a scan that runs past it.
     """
     if not isinstance(filter, Mapping):
-        raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command}.filter' is the wrong type, expected type 'object'")
+        raise CommandError(
+            ErrorCode.TypeMismatch,
+            f"BSON field '{command}.filter' is the wrong type, expected type 'object'",
+        )
     if collation is not None and not isinstance(collation, Mapping):
-        raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command}.collation' is the wrong type, expected type 'object'")
+        raise CommandError(
+            ErrorCode.TypeMismatch,
+            f"BSON field '{command}.collation' is the wrong type, expected type 'object'",
+        )
     parsed_collation = parse_collation(collation)
     string_key = None if parsed_collation is None else parsed_collation.key
     variables = _evaluate_let(command, let)
@@ -126,37 +134,58 @@ def compile_query(
     sort_spec = None
     if sort is not None:
         if not isinstance(sort, Mapping):
-            raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command}.sort' is the wrong type, expected type 'object'")
+            raise CommandError(
+                ErrorCode.TypeMismatch,
+                f"BSON field '{command}.sort' is the wrong type, expected type 'object'",
+            )
         sort_spec = parse_sort(sort)
     compiled_projection = None
     if projection is not None:
         if not isinstance(projection, Mapping):
             raise CommandError(
-                ErrorCode.TypeMismatch, f"BSON field '{command}.projection' is the wrong type, expected type 'object'"
+                ErrorCode.TypeMismatch,
+                f"BSON field '{command}.projection' is the wrong type, expected type 'object'",
             )
         if projection:
             with bound_variables(variables or {}):
                 compiled_projection = compile_projection(projection, filter, string_key)
     if hint is not None and not isinstance(hint, str | Mapping):
         raise CommandError(ErrorCode.FailedToParse, "hint must be either a string or nested object")
-    if hint == "" or hint == {}:
+    if hint in ("", {}):
         hint = None
     for name, bound in (("min", min), ("max", max)):
         if bound is not None and not isinstance(bound, Mapping):
             raise CommandError(
-                ErrorCode.TypeMismatch, f"BSON field '{command}.{name}' is the wrong type, expected type 'object'"
+                ErrorCode.TypeMismatch,
+                f"BSON field '{command}.{name}' is the wrong type, expected type 'object'",
             )
-    plan = plan_query(collection, filter, hint=hint, collated=parsed_collation is not None, min=min, max=max)
+    plan = plan_query(
+        collection, filter, hint=hint, collated=parsed_collation is not None, min=min, max=max
+    )
     deadline = None if not max_time_ms else _clock() + max_time_ms / 1000
-    return Query(collection, filter, matcher, plan, parsed_collation, sort_spec, compiled_projection, skip, limit,
-                 variables, deadline)
+    return Query(
+        collection,
+        filter,
+        matcher,
+        plan,
+        parsed_collation,
+        sort_spec,
+        compiled_projection,
+        skip,
+        limit,
+        variables,
+        deadline,
+    )
 
 
 def _evaluate_let(command: str, let: Any) -> dict[str, Any] | None:
     if let is None:
         return None
     if not isinstance(let, Mapping):
-        raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command}.let' is the wrong type, expected type 'object'")
+        raise CommandError(
+            ErrorCode.TypeMismatch,
+            f"BSON field '{command}.let' is the wrong type, expected type 'object'",
+        )
     values: dict[str, Any] = {}
     for name, spec in let.items():
         validate_user_variable(name)

@@ -203,4 +203,3 @@ class Storage:
         self.drop(source.db, source.name)
         source.db, source.name = db, name
         self.databases.setdefault(db, Database(db)).collections[name] = source
-

@@ -34,7 +34,10 @@ def check_write_concern(body: Mapping[str, Any]) -> None:
     w = concern.get("w", 1)
     if isinstance(w, str):
         if w != "majority":
-            raise CommandError(ErrorCode.UnknownReplWriteConcern, f"No write concern mode named '{w}' found in replica set configuration")
+            raise CommandError(
+                ErrorCode.UnknownReplWriteConcern,
+                f"No write concern mode named '{w}' found in replica set configuration",
+            )
     elif isinstance(w, bool) or not isinstance(w, int | float | Int64):
         raise CommandError(ErrorCode.FailedToParse, "w has to be a number or string")
     elif w < 0:
@@ -47,14 +50,24 @@ def statements(command: str, body: Mapping[str, Any], field: str) -> list[Any]:
     """The statement array (``documents``, ``updates``, ``deletes``)."""
     value = body.get(field)
     if value is None:
-        raise CommandError(ErrorCode.Location40414, f"BSON field '{command}.{field}' is missing but a required field")
+        raise CommandError(
+            ErrorCode.Location40414,
+            f"BSON field '{command}.{field}' is missing but a required field",
+        )
     if not isinstance(value, list):
-        raise CommandError(ErrorCode.TypeMismatch, f"BSON field '{command}.{field}' is the wrong type, expected type 'array'")
+        raise CommandError(
+            ErrorCode.TypeMismatch,
+            f"BSON field '{command}.{field}' is the wrong type, expected type 'array'",
+        )
     if not value:
-        raise CommandError(ErrorCode.InvalidLength, "Write batch sizes must be between 1 and 100000. Got 0 operations.")
+        raise CommandError(
+            ErrorCode.InvalidLength,
+            "Write batch sizes must be between 1 and 100000. Got 0 operations.",
+        )
     if len(value) > 100_000:
         raise CommandError(
-            ErrorCode.InvalidLength, f"Write batch sizes must be between 1 and 100000. Got {len(value)} operations."
+            ErrorCode.InvalidLength,
+            f"Write batch sizes must be between 1 and 100000. Got {len(value)} operations.",
         )
     return value
 
