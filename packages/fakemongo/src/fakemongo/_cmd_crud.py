@@ -21,7 +21,7 @@ from ._errors import CommandError, ErrorCode
 from ._paths import LeafArrays, candidates, parse_field_path
 from ._query import Query, compile_query
 from ._storage import Collection, id_key, validate_namespace
-from ._writes import check_document_size, check_write_concern, statements, write_error
+from ._writes import check_document_size, check_write_concern, run_statements, statements
 
 __all__ = ["collection_name"]
 
@@ -71,16 +71,10 @@ def insert(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     documents = statements("insert", body, "documents")
     ordered = get_bool("insert", body, "ordered", True)
     collection = ctx.server.storage.get_or_create(ctx.db, name)
-    inserted = 0
-    errors: list[dict[str, Any]] = []
-    for index, doc in enumerate(documents):
-        try:
-            collection.insert(_prepare(doc))
-            inserted += 1
-        except CommandError as exc:
-            errors.append(write_error(index, exc))
-            if ordered:
-                break
+    results, errors = run_statements(
+        documents, lambda _, doc: collection.insert(_prepare(doc)), ordered=ordered
+    )
+    inserted = len(results)
     ctx.server.opcounters["insert"] += inserted
     reply: dict[str, Any] = {"n": inserted}
     if errors:
@@ -305,15 +299,10 @@ def delete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     deletes = [_parse_delete(statement) for statement in statements("delete", body, "deletes")]
     ordered = get_bool("delete", body, "ordered", True)
     collection = ctx.server.storage.collection(ctx.db, name)
-    removed = 0
-    errors: list[dict[str, Any]] = []
-    for index, statement in enumerate(deletes):
-        try:
-            removed += _run_delete(collection, statement)
-        except CommandError as exc:
-            errors.append(write_error(index, exc))
-            if ordered:
-                break
+    results, errors = run_statements(
+        deletes, lambda _, statement: _run_delete(collection, statement), ordered=ordered
+    )
+    removed = sum(results)
     ctx.server.opcounters["delete"] += removed
     reply: dict[str, Any] = {"n": removed}
     if errors:

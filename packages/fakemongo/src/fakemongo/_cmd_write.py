@@ -21,7 +21,7 @@ from ._query import compile_query
 from ._sort import document_sort_key
 from ._storage import Collection, id_key
 from ._update import Update, compile_update, upsert_seed
-from ._writes import check_document_size, check_write_concern, statements, write_error
+from ._writes import check_document_size, check_write_concern, run_statements, statements
 
 __all__: list[str] = []
 
@@ -153,21 +153,18 @@ def update(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         )
     updates = statements("update", body, "updates")
     ordered = get_bool("update", body, "ordered", True)
-    matched = modified = 0
-    upserted: list[dict[str, Any]] = []
-    errors: list[dict[str, Any]] = []
-    for index, statement in enumerate(updates):
-        try:
-            outcome = _run_update(ctx, name, statement)
-        except CommandError as exc:
-            errors.append(write_error(index, exc))
-            if ordered:
-                break
-            continue
-        matched += outcome.matched
-        modified += outcome.modified
-        if outcome.upserted:
-            upserted.append({"index": index, "_id": outcome.upserted_id})
+    outcomes, errors = run_statements(
+        updates,
+        lambda index, statement: (index, _run_update(ctx, name, statement)),
+        ordered=ordered,
+    )
+    matched = sum(outcome.matched for _, outcome in outcomes)
+    modified = sum(outcome.modified for _, outcome in outcomes)
+    upserted = [
+        {"index": index, "_id": outcome.upserted_id}
+        for index, outcome in outcomes
+        if outcome.upserted
+    ]
     ctx.server.opcounters["update"] += len(updates)
     reply: dict[str, Any] = {"n": matched + len(upserted), "nModified": modified}
     if upserted:

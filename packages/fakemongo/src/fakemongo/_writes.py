@@ -9,8 +9,8 @@ nothing to wait for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import bson
 from bson import Int64
@@ -18,7 +18,16 @@ from bson import Int64
 from ._errors import CommandError, ErrorCode
 from ._identity import MAX_BSON_OBJECT_SIZE
 
-__all__ = ["check_document_size", "check_write_concern", "statements", "write_error"]
+__all__ = [
+    "check_document_size",
+    "check_write_concern",
+    "run_statements",
+    "statements",
+    "write_error",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def check_write_concern(body: Mapping[str, Any]) -> None:
@@ -70,6 +79,24 @@ def statements(command: str, body: Mapping[str, Any], field: str) -> list[Any]:
             f"Write batch sizes must be between 1 and 100000. Got {len(value)} operations.",
         )
     return value
+
+
+def run_statements(
+    items: Sequence[T], run: Callable[[int, T], R], *, ordered: bool
+) -> tuple[list[R], list[dict[str, Any]]]:
+    """Run each statement; a failure becomes a write error (manual: "insert",
+    "update", "delete": an ordered batch stops at the first error, an unordered
+    one goes on). Returns the results of those that ran, and the write errors."""
+    results: list[R] = []
+    errors: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            results.append(run(index, item))
+        except CommandError as exc:
+            errors.append(write_error(index, exc))
+            if ordered:
+                break
+    return results, errors
 
 
 def write_error(index: int, error: CommandError) -> dict[str, Any]:
