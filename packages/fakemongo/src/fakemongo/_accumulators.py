@@ -35,20 +35,20 @@ from fakemongo._bsonorder import (
 )
 from fakemongo._errors import CommandError, ErrorCode
 from fakemongo._expr import (
-    _DECIMAL,
-    _DECIMAL_CONTEXT,
-    _DOUBLE,
-    _INT,
-    _INT32,
-    _INT64,
     OPERATORS,
     Evaluator,
     Scope,
     Vars,
-    _kind,
     _to_decimal,
     operand_list,
 )
+from fakemongo._numbers import DECIMAL as _DECIMAL
+from fakemongo._numbers import DECIMAL128_CONTEXT as _DECIMAL_CONTEXT
+from fakemongo._numbers import DOUBLE as _DOUBLE
+from fakemongo._numbers import INT as _INT
+from fakemongo._numbers import INT32 as _INT32
+from fakemongo._numbers import INT64 as _INT64
+from fakemongo._numbers import number_kind as _kind
 
 __all__ = ["ACCUMULATORS", "Accumulator", "Summation", "merge_objects"]
 

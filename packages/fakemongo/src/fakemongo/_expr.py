@@ -26,7 +26,6 @@ from typing import Any
 
 from bson import Decimal128, Int64
 from bson.datetime_ms import DatetimeMS
-from bson.decimal128 import create_decimal128_context
 
 from fakemongo._bsonorder import (
     MISSING,
@@ -40,6 +39,13 @@ from fakemongo._bsonorder import (
     values_equal,
 )
 from fakemongo._errors import CommandError, ErrorCode
+from fakemongo._numbers import DECIMAL as _DECIMAL
+from fakemongo._numbers import DECIMAL128_CONTEXT as _DECIMAL_CONTEXT
+from fakemongo._numbers import DOUBLE as _DOUBLE
+from fakemongo._numbers import INT as _INT
+from fakemongo._numbers import INT32 as _INT32
+from fakemongo._numbers import INT64 as _INT64
+from fakemongo._numbers import number_kind as _kind
 from fakemongo._paths import expr_path_value, parse_field_path
 
 __all__ = [
@@ -348,21 +354,6 @@ def _in(args: Any, scope: Scope) -> Evaluator:
 
 
 # ---------------------------------------------------------------- arithmetic
-
-_INT, _LONG, _DOUBLE, _DECIMAL = range(4)
-_INT32 = (-(2**31), 2**31 - 1)
-_INT64 = (-(2**63), 2**63 - 1)
-_DECIMAL_CONTEXT = create_decimal128_context()
-
-
-def _kind(value: Any) -> int:
-    if isinstance(value, float):
-        return _DOUBLE
-    if isinstance(value, Decimal128):
-        return _DECIMAL
-    if isinstance(value, Int64) or not _INT32[0] <= value <= _INT32[1]:
-        return _LONG
-    return _INT
 
 
 def _to_decimal(value: Any) -> decimal.Decimal:

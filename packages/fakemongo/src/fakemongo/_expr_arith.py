@@ -21,21 +21,21 @@ from bson import Decimal128, Int64
 from fakemongo._bsonorder import is_nan, type_alias
 from fakemongo._errors import CommandError, ErrorCode
 from fakemongo._expr import (
-    _DECIMAL,
-    _DECIMAL_CONTEXT,
-    _DOUBLE,
-    _INT,
-    _INT32,
-    _INT64,
     Evaluator,
     Scope,
     Vars,
-    _kind,
     _number,
     _to_decimal,
     fixed_args,
 )
 from fakemongo._expr_util import is_number, nullish, ranged_args, register, value_text
+from fakemongo._numbers import DECIMAL as _DECIMAL
+from fakemongo._numbers import DECIMAL128_CONTEXT as _DECIMAL_CONTEXT
+from fakemongo._numbers import DOUBLE as _DOUBLE
+from fakemongo._numbers import INT as _INT
+from fakemongo._numbers import INT32 as _INT32
+from fakemongo._numbers import INT64 as _INT64
+from fakemongo._numbers import number_kind as _kind
 
 __all__: list[str] = []
 

@@ -24,7 +24,7 @@ from bson import Decimal128, Int64, ObjectId, Timestamp
 
 from fakemongo._bsonorder import Rank, is_nan, type_alias, type_rank
 from fakemongo._errors import CommandError, ErrorCode
-from fakemongo._expr import _DECIMAL_CONTEXT, Evaluator, Scope, Vars, fixed_args, to_bool
+from fakemongo._expr import Evaluator, Scope, Vars, fixed_args, to_bool
 from fakemongo._expr_date import coerce_to_date_millis
 from fakemongo._expr_dateops import parse_date_string
 from fakemongo._expr_string import coerce_to_string
@@ -38,6 +38,7 @@ from fakemongo._expr_util import (
     register,
     value_text,
 )
+from fakemongo._numbers import DECIMAL128_CONTEXT as _DECIMAL_CONTEXT
 
 __all__: list[str] = []
 

@@ -13,29 +13,20 @@ import decimal
 from typing import Any
 
 from bson import Decimal128, Int64
-from bson.decimal128 import create_decimal128_context
 
 from fakemongo._bsonorder import is_number, type_alias
 from fakemongo._errors import CommandError, ErrorCode
 from fakemongo._matchops import elem_repr
+from fakemongo._numbers import DECIMAL as _DECIMAL
+from fakemongo._numbers import DECIMAL128_CONTEXT as _D128
+from fakemongo._numbers import INT as _INT
+from fakemongo._numbers import INT32 as _INT32
+from fakemongo._numbers import INT64 as _INT64
+from fakemongo._numbers import LONG as _LONG
+from fakemongo._numbers import number_kind as _kind
 from fakemongo._update_ops import Context, Leaf, Ref, is_object
 
 __all__ = ["ArithmeticLeaf", "BitLeaf"]
-
-_INT32 = (-(2**31), 2**31 - 1)
-_INT64 = (-(2**63), 2**63 - 1)
-_INT, _LONG, _DOUBLE, _DECIMAL = range(4)
-_D128 = create_decimal128_context()
-
-
-def _kind(value: Any) -> int:
-    if isinstance(value, float):
-        return _DOUBLE
-    if isinstance(value, Decimal128):
-        return _DECIMAL
-    if isinstance(value, Int64) or not _INT32[0] <= value <= _INT32[1]:
-        return _LONG
-    return _INT
 
 
 def _decimal(value: Any) -> decimal.Decimal:
