@@ -280,7 +280,7 @@ def test_unavailable_mechanisms(
             failure(
                 14,
                 "BSON field 'saslStart.autoAuthorize' is the wrong type 'string', expected types "
-                "'[bool, long, int, decimal, double]'",
+                "'[bool, long, int, decimal, double']",
             ),
         ),
         (
@@ -570,7 +570,7 @@ def test_sasl_supported_mechs(auth_server: ServerState) -> None:
             1,
             14,
             "BSON field 'hello.saslSupportedMechs' is the wrong type 'int', expected types "
-            "'[string, object]'",
+            "'[string, object']",
         ),
     ):
         with pytest.raises(CommandError) as info:

@@ -105,7 +105,7 @@ def test_insert_errors(db: Database[dict[str, Any]]) -> None:
     assert _error(info) == (2, "cannot use 'w' > 1 with a standalone")
     with pytest.raises(OperationFailure) as info:
         db.command("insert", 5, documents=[{}])
-    assert info.value.code == 73
+    assert (info.value.code, info.value.details["errmsg"]) == (2, "collection name has invalid type int")  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -435,6 +435,20 @@ def test_too_many_statements(db: Database[dict[str, Any]]) -> None:
     )
 
 
+def test_error_labels_travel_in_the_reply() -> None:
+    # Manual, "Error Labels" (e.g. RetryableWriteError): a list beside the code.
+    from fakemongo import CommandError
+
+    error = CommandError(11600, "interrupted at shutdown", error_labels=("RetryableWriteError",))
+    assert error.to_document() == {
+        "ok": 0.0,
+        "errmsg": "interrupted at shutdown",
+        "code": 11600,
+        "codeName": "InterruptedAtShutdown",
+        "errorLabels": ["RetryableWriteError"],
+    }
+
+
 def test_empty_hints_mean_no_hint(numbers: Database[dict[str, Any]]) -> None:
     for hint in ("", {}):
         assert (
@@ -465,6 +479,9 @@ def test_find_let_variables(numbers: Database[dict[str, Any]]) -> None:
     )
     assert reply["cursor"]["firstBatch"] == [{"_id": 7, "t": 7}, {"_id": 17, "t": 7}]
     assert numbers.n.count_documents({}) == 250
+    every = numbers.n.find({"v": 3}, {"_id": 0, "t": "$$x"}, let={"x": "y"})
+    assert list(every) == [{"t": "y"}] * 25
+    assert numbers.n.find_one({"_id": {"$in": [4]}}) == {"_id": 4, "v": 4, "s": "4"}
     for let, code in [(5, 14), ({"Bad": 1}, 16867), ({"$x": 1}, 16867)]:
         with pytest.raises(OperationFailure) as info:
             numbers.command("find", "n", let=let)

@@ -442,15 +442,29 @@ async def test_a_client_vanishing_mid_message_is_forgotten(
         await raw.send(encode_op_msg(1, {"ping": 1, "$db": "admin"})[:20])
         writer.close()
         await writer.wait_closed()
-        while server.statistics()["connections"]:  # wait for the server's side to end
-            await asyncio.sleep(0)
+        await asyncio.wait_for(server.wait_connections_closed(), 10)
     assert "closed in the middle of a message" in caplog.text
     await _other_client_works(server)
 
 
+@pytest.mark.asyncio
+async def test_a_client_resetting_its_connection_is_forgotten(
+    server: FakeMongo, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    assert await Raw(reader, writer).command({"ping": 1, "$db": "admin"}) == {"ok": 1.0}
+    # SO_LINGER 0: closing sends a TCP RST instead of a FIN.
+    linger = struct.pack("ii", 1, 0)
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+    with caplog.at_level(logging.DEBUG, logger="fakemongo.connection"):
+        writer.transport.abort()
+        await asyncio.wait_for(server.wait_connections_closed(), 10)
+    assert "lost: ConnectionResetError" in caplog.text
+    await _other_client_works(server)
+
+
 def _connect(server: FakeMongoThread) -> socket.socket:
-    sock = socket.create_connection((server.server.host, server.port), timeout=10)
-    return sock
+    return socket.create_connection((server.server.host, server.port), timeout=10)
 
 
 def _drain_until_closed(sock: socket.socket) -> None:
@@ -513,8 +527,10 @@ def test_random_bytes_never_hurt_other_clients(
 async def test_commands_are_logged_at_debug_without_credentials(
     raw: Raw, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.DEBUG, logger="fakemongo.connection"):
+    with caplog.at_level(logging.DEBUG, logger="fakemongo"):
         await raw.command({"ping": 1, "$db": "admin", "comment": "hello log"})
+        await raw.command({"drop": 5, "$db": "db"})
+        await raw.command({"noSuchCommand": 1, "$db": "db"})
         await raw.command(
             {
                 "saslStart": 1,
@@ -539,6 +555,12 @@ async def test_commands_are_logged_at_debug_without_credentials(
     assert "admin.hello {'hello': 1, '$db': 'admin'}" in text
     assert "hunter2" not in text
     assert "secret-nonce" not in text
+    # Failures are logged with their code, refusals too.
+    assert (
+        "command drop on db failed: CommandError(code=2, codeName='BadValue', "
+        "errmsg='collection name has invalid type int')" in text
+    )
+    assert "command noSuchCommand on db refused: CommandError(code=59" in text
 
 
 @pytest.mark.asyncio

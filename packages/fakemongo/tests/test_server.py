@@ -4,6 +4,7 @@ background-thread runner, driven by PyMongo (sync and async)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import logging
 import socket
@@ -17,12 +18,14 @@ from typing import Any
 import pytest
 import trustme
 from pymongo import AsyncMongoClient, MongoClient
-from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
+from pymongo.errors import OperationFailure
 
 import fakemongo
 from fakemongo import FakeMongo, FakeMongoThread, ServerOptions
 from fakemongo import _threaded as threaded_module
-from fakemongo._dispatch import COMMANDS, CommandSpec
+from fakemongo._dispatch import COMMANDS, CommandSpec, command
+from fakemongo._server import Monitor
+from mongotor.wire import encode_op_msg
 
 # ---------------------------------------------------------------- helpers
 
@@ -78,9 +81,8 @@ async def test_async_with_serves_and_stops() -> None:
     assert not server.running
     assert repr(server).startswith("<FakeMongo stopped connections=0 ")
     # Nothing listens any more.
-    with pytest.raises(OSError):  # noqa: PT012 - the connect is the check
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.close()
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection("127.0.0.1", server.port)
 
 
 @pytest.mark.asyncio
@@ -129,17 +131,24 @@ async def test_stop_closes_open_connections(server: FakeMongo) -> None:
 async def test_a_connection_accepted_while_stopping_is_closed() -> None:
     # The race stop() cannot see: asyncio created the connection's task just
     # before the listener closed. The task must close its socket, not serve.
-    class Writer:
-        closed = False
-
-        def close(self) -> None:
-            self.closed = True
-
     server = FakeMongo()
-    writer = Writer()
-    await server._accept(asyncio.StreamReader(), writer)  # type: ignore[arg-type]
-    assert writer.closed
+    left, right = socket.socketpair()
+    with left, right:
+        reader, writer = await asyncio.open_connection(sock=left)
+        await server._accept(reader, writer)
+        assert writer.transport.is_closing()
+        await asyncio.sleep(0)  # the transport closes its socket in the loop's next turn
+        assert right.recv(1) == b""  # the other end sees the close
     assert server.statistics()["total_connections"] == 0
+
+
+def test_a_command_is_registered_once() -> None:
+    def handler(ctx: Any, body: Any) -> Any:
+        return {}
+
+    with pytest.raises(RuntimeError, match="command 'ping' registered twice"):
+        command("brandNewCommand", "ping")(handler)
+    assert "brandNewCommand" not in COMMANDS  # nothing of it was registered
 
 
 def test_options_as_keywords_or_instance() -> None:
@@ -207,9 +216,11 @@ async def test_an_internal_error_fails_only_that_request(
 
     monkeypatch.setitem(COMMANDS, "explode", CommandSpec("explode", explode))
     async with _async_client(server) as client:
-        with caplog.at_level(logging.ERROR, logger="fakemongo.commands"):
-            with pytest.raises(OperationFailure) as info:
-                await client.db.command("explode")
+        with (
+            caplog.at_level(logging.ERROR, logger="fakemongo.commands"),
+            pytest.raises(OperationFailure) as info,
+        ):
+            await client.db.command("explode")
         assert info.value.code == 1
         assert info.value.details == {
             "ok": 0.0,
@@ -265,46 +276,64 @@ async def test_tls_verified_client_connects(tls_files: dict[str, str]) -> None:
             }
 
 
-@pytest.mark.asyncio
-async def test_tls_client_that_does_not_trust_the_certificate_is_refused(
+def _handshake(
+    server: FakeMongoThread, ca: str | None = None, cert: str | None = None
+) -> ssl.SSLSocket:
+    """A TLS handshake with the server, by the standard library's client."""
+    context = ssl.create_default_context(cafile=ca)
+    if cert is not None:
+        context.load_cert_chain(cert)
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    try:
+        return context.wrap_socket(raw, server_hostname="127.0.0.1")
+    except BaseException:
+        raw.close()
+        raise
+
+
+def _refused_by_server(server: FakeMongoThread, ca: str, cert: str | None = None) -> None:
+    # With TLS 1.3 a refused client certificate shows after the handshake: the
+    # server's alert arrives with the first read.
+    try:
+        with _handshake(server, ca, cert) as tls:
+            tls.sendall(encode_op_msg(1, {"ping": 1, "$db": "admin"}))
+            assert tls.recv(1) == b""
+    except (ssl.SSLError, ConnectionError):
+        pass
+
+
+def test_tls_client_that_does_not_trust_the_certificate_is_refused(
     tls_files: dict[str, str],
 ) -> None:
-    async with FakeMongo(tls_certfile=tls_files["server"]) as server:
-        client = AsyncMongoClient(server.uri, serverSelectionTimeoutMS=300)
-        try:
-            with pytest.raises(ServerSelectionTimeoutError, match="CERTIFICATE_VERIFY_FAILED"):
-                await client.admin.command("ping")
-        finally:
-            await client.close()
-        # A plain-text client cannot talk to it either; the server goes on.
-        plain = AsyncMongoClient(f"mongodb://{server.address}", serverSelectionTimeoutMS=300)
-        try:
-            with pytest.raises(ServerSelectionTimeoutError):
-                await plain.admin.command("ping")
-        finally:
-            await plain.close()
-        async with _async_client(server, tlsCAFile=tls_files["ca"]) as client:
-            assert (await client.admin.command("ping"))["ok"] == 1.0
+    with FakeMongoThread(tls_certfile=tls_files["server"]) as server:
+        with pytest.raises(ssl.SSLCertVerificationError, match="certificate verify failed"):
+            _handshake(server)
+        # A plain-text client is disconnected, unanswered; the server goes on.
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as plain:
+            plain.sendall(encode_op_msg(1, {"ping": 1, "$db": "admin"}))
+            assert plain.recv(1) == b""
+        with MongoClient(server.uri, tlsCAFile=tls_files["ca"]) as client:
+            assert client.admin.command("ping")["ok"] == 1.0
 
 
-@pytest.mark.asyncio
-async def test_tls_with_a_ca_requires_client_certificates(tls_files: dict[str, str]) -> None:
+def test_tls_with_a_ca_requires_client_certificates(tls_files: dict[str, str]) -> None:
     # manual, net.tls.CAFile / allowConnectionsWithoutCertificates: given a
     # CA, mongod requires every client to present a certificate it signed.
-    async with FakeMongo(tls_certfile=tls_files["server"], tls_ca_file=tls_files["ca"]) as server:
-        async with _async_client(
-            server, tlsCAFile=tls_files["ca"], tlsCertificateKeyFile=tls_files["client"]
+    with FakeMongoThread(tls_certfile=tls_files["server"], tls_ca_file=tls_files["ca"]) as server:
+        with MongoClient(
+            server.uri, tlsCAFile=tls_files["ca"], tlsCertificateKeyFile=tls_files["client"]
         ) as client:
-            assert (await client.admin.command("ping"))["ok"] == 1.0
-        for extra in ({}, {"tlsCertificateKeyFile": tls_files["intruder"]}):
-            refused = AsyncMongoClient(
-                server.uri, tlsCAFile=tls_files["ca"], serverSelectionTimeoutMS=300, **extra
-            )
-            try:
-                with pytest.raises(ServerSelectionTimeoutError):
-                    await refused.admin.command("ping")
-            finally:
-                await refused.close()
+            assert client.admin.command("ping")["ok"] == 1.0
+            opts = client.admin.command("getCmdLineOpts")
+            assert opts["parsed"]["net"]["tls"]["CAFile"] == tls_files["ca"]
+            assert opts["argv"][-2:] == ["--tlsCAFile", tls_files["ca"]]
+        _refused_by_server(server, tls_files["ca"])
+        _refused_by_server(server, tls_files["ca"], tls_files["intruder"])
+        assert server.call(lambda: server.server.statistics()["total_connections"]) >= 3
+        with MongoClient(
+            server.uri, tlsCAFile=tls_files["ca"], tlsCertificateKeyFile=tls_files["client"]
+        ) as client:
+            assert client.admin.command("ping")["ok"] == 1.0
 
 
 @pytest.mark.asyncio
@@ -337,10 +366,27 @@ async def test_ttl_monitor_removes_expired_documents() -> None:
                 {"_id": 5},
             ]
         )
-        removed = await asyncio.wait_for(server.ttl_monitor.next_pass(), 10)
-        assert removed == 2
+        while await events.count_documents({}) == 5:  # each pass is awaited: no sleeping
+            await asyncio.wait_for(server.ttl_monitor.next_pass(), 10)
         assert sorted([d["_id"] async for d in events.find()]) == [2, 3, 5]
         assert server.statistics()["ttl_monitor_passes"] >= 1
+
+
+@pytest.mark.asyncio
+async def test_partial_ttl_index_expires_only_what_it_indexes(server: FakeMongo) -> None:
+    # manual, "TTL Indexes": a partial TTL index removes only the documents its
+    # partialFilterExpression selects.
+    async with _async_client(server) as client:
+        events = client.db.events
+        await events.create_index(
+            "at", expireAfterSeconds=0, partialFilterExpression={"kind": {"$eq": "temp"}}
+        )
+        old = datetime.datetime(2000, 1, 1)
+        await events.insert_many(
+            [{"_id": 1, "at": old, "kind": "temp"}, {"_id": 2, "at": old, "kind": "kept"}]
+        )
+        assert server.ttl_monitor.run_now() == 1
+        assert [d["_id"] async for d in events.find()] == [2]
 
 
 @pytest.mark.asyncio
@@ -431,9 +477,8 @@ def test_thread_runner_call_needs_a_running_server() -> None:
 
 
 def test_thread_runner_double_start_is_refused() -> None:
-    with FakeMongoThread() as runner:
-        with pytest.raises(RuntimeError, match="already started"):
-            runner.start()
+    with FakeMongoThread() as runner, pytest.raises(RuntimeError, match="already started"):
+        runner.start()
 
 
 def test_thread_runner_reraises_start_errors_in_the_caller(busy_port: int) -> None:
@@ -457,8 +502,52 @@ def test_thread_runner_start_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
         return await real_start()
 
     monkeypatch.setattr(runner.server, "start", slow_start)
-    with pytest.raises(TimeoutError, match="did not start within 0.05 seconds"):
+    with pytest.raises(TimeoutError, match=r"did not start within 0\.05 seconds"):
         runner.start()
     gate.set()
     runner.stop()  # the late start is shut down cleanly
     assert not runner.running
+
+
+@pytest.mark.asyncio
+async def test_wait_connections_closed(server: FakeMongo) -> None:
+    await asyncio.wait_for(server.wait_connections_closed(), 1)  # none open: at once
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    writer.write(encode_op_msg(1, {"ping": 1, "$db": "admin"}))
+    length = int.from_bytes(await reader.readexactly(4), "little")
+    await reader.readexactly(length - 4)  # answered: the server holds the connection
+    # Giving up on the wait leaves the connection served.
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(server.wait_connections_closed(), 0.01)
+    assert server.statistics()["connections"] == 1
+    writer.close()
+    await writer.wait_closed()
+    await asyncio.wait_for(server.wait_connections_closed(), 10)
+    assert server.statistics()["connections"] == 0
+
+
+@pytest.mark.asyncio
+async def test_a_failing_monitor_pass_is_logged_and_the_monitor_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    outcomes: list[Any] = [ValueError("broken pass"), 7]
+
+    def work() -> int:
+        outcome = outcomes.pop(0) if outcomes else 0
+        if isinstance(outcome, Exception):
+            raise outcome
+        return int(outcome)
+
+    monitor = Monitor("test monitor", lambda: 0.0, work)
+    task = asyncio.create_task(monitor.run_forever())
+    try:
+        with caplog.at_level(logging.ERROR, logger="fakemongo"):
+            assert await asyncio.wait_for(monitor.next_pass(), 10) == 7
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    [record] = [r for r in caplog.records if r.name == "fakemongo"]
+    assert record.getMessage() == "test monitor pass failed; the next one runs as scheduled"
+    assert record.exc_info is not None
+    assert monitor.passes >= 1

@@ -133,11 +133,14 @@ def test_capped_collections_drop_the_oldest() -> None:
     for i in range(4):
         by_count.insert({"_id": i})
     assert [d["_id"] for d in by_count] == [2, 3]
+    # Manual, "create": a cap below 4096 bytes is 4096; above, a multiple of 256.
     by_size = Collection("db", "c", {"capped": True, "size": 100})
-    for i in range(10):
+    assert by_size.capped_size == 4096
+    assert Collection("db", "c", {"capped": True, "size": 5000}).capped_size == 5120
+    for i in range(200):
         by_size.insert({"_id": i, "pad": "x" * 20})
-    assert by_size.data_size() <= 100
-    assert [d["_id"] for d in by_size][-1] == 9
+    assert 4096 - 50 <= by_size.data_size() <= 4096
+    assert [d["_id"] for d in by_size][-1] == 199
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 
+from ._errors import CommandError
 from ._server import FakeMongo
 from ._state import ServerOptions
 
@@ -22,26 +25,59 @@ __all__ = ["main"]
 
 
 def _user(value: str) -> tuple[str, str, str]:
-    # --user [db.]name:password ; the database defaults to admin.
+    # --user [db.]name:password ; the database defaults to admin. Database
+    # names cannot hold a dot (manual: "Naming Restrictions"), so the first
+    # dot ends the database and a user name may hold dots ("admin.j.doe:pw").
     name, sep, password = value.partition(":")
-    if not sep or not name or not password:
-        raise argparse.ArgumentTypeError("expected [db.]user:password")
-    db, dot, user = name.rpartition(".")
-    return (db if dot else "admin", user, password)
+    db, dot, user = name.partition(".")
+    if not dot:
+        db, user = "admin", name
+    if not sep or not db or not user or not password:
+        raise argparse.ArgumentTypeError(f"expected [DB.]USER:PASSWORD, got {value!r}")
+    return (db, user, password)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="fakemongo", description="An in-process MongoDB 8.0 server for tests.")
+    parser = argparse.ArgumentParser(
+        prog="fakemongo", description="An in-process MongoDB 8.0 server for tests."
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=27017, help="port to listen on; 0 picks a free one (default 27017)")
-    parser.add_argument("--user", action="append", type=_user, default=[], metavar="[DB.]USER:PASSWORD",
-                        help="create a user and require authentication (repeatable)")
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=27017,
+        help="port to listen on; 0 picks a free one (default 27017)",
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        type=_user,
+        default=[],
+        metavar="[DB.]USER:PASSWORD",
+        help="create a user and require authentication (repeatable)",
+    )
     parser.add_argument("--tls-cert", help="PEM certificate chain: serve TLS")
-    parser.add_argument("--tls-key", help="PEM private key for --tls-cert (if not in the same file)")
-    parser.add_argument("--tls-ca", help="CA file to verify client certificates")
-    parser.add_argument("--cursor-timeout-ms", type=int, default=600_000, help="idle cursor timeout (default 10 min)")
-    parser.add_argument("--verbose", "-v", action="store_true", help="log every command at debug level")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--tls-key", help="PEM private key for --tls-cert (if not in the same file)"
+    )
+    parser.add_argument("--tls-ca", help="CA file: clients must present a certificate it signed")
+    parser.add_argument(
+        "--cursor-timeout-ms",
+        type=int,
+        default=600_000,
+        help="idle cursor timeout (default 10 min)",
+    )
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="log every command at debug level"
+    )
+    args = parser.parse_args(argv)
+    for option in ("tls_cert", "tls_key", "tls_ca"):
+        path = getattr(args, option)
+        if path is not None and not os.path.isfile(path):
+            parser.error(f"--{option.replace('_', '-')}: no such file: {path}")
+    if (args.tls_key or args.tls_ca) and not args.tls_cert:
+        parser.error("--tls-key and --tls-ca need --tls-cert")
+    return args
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -74,7 +110,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         asyncio.run(serve(args))
+    except CommandError as exc:  # a --user the user store refuses (the same user twice...)
+        sys.stderr.write(f"fakemongo: invalid --user: {exc.errmsg}\n")
+        return 2
+    except ssl.SSLError as exc:
+        sys.stderr.write(f"fakemongo: cannot use the TLS certificate or key: {exc}\n")
+        return 1
     except OSError as exc:
-        sys.stderr.write(f"fakemongo: cannot listen on {args.host}:{args.port}: {exc.strerror}\n")
+        sys.stderr.write(
+            f"fakemongo: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}\n"
+        )
         return 1
     return 0

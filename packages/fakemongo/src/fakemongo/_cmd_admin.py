@@ -20,6 +20,7 @@ from bson import Int64
 from mongotor.wire import available_compressors, negotiate_compressors
 
 from ._args import check_fields, get_int
+from ._bsonorder import type_alias
 from ._dispatch import COMMANDS, Context, command
 from ._errors import CommandError, ErrorCode
 from ._identity import (
@@ -38,7 +39,8 @@ __all__: list[str] = []
 
 # The SDAM spec's awaitable hello: a client that passes the server's current
 # topologyVersion and maxAwaitTimeMS is answered when the topology changes or
-# when maxAwaitTimeMS has passed. A standalone's topology never changes.
+# when maxAwaitTimeMS has passed. A standalone's topology never changes, so
+# mongod just waits (repl/replication_info.cpp, appendReplicationInfo).
 
 
 def _now() -> datetime.datetime:
@@ -52,37 +54,60 @@ def hello(ctx: Context, body: dict[str, Any]) -> Any:
     """Describe this server for the handshake and monitoring."""
     conn = ctx.conn
     if "client" in body:
-        # Manual, "hello": client metadata may only be sent on the first hello.
-        if conn.client_metadata is not None:
+        # Manual, "hello": client metadata may only be sent in the first
+        # hello of a connection (mongod: ClientMetadata::setFromMetadata).
+        if conn.handshake_done:
             raise CommandError(
                 ErrorCode.ClientMetadataCannotBeMutated,
                 "The client metadata document may only be sent in the first hello",
             )
         if not isinstance(body["client"], Mapping):
-            raise CommandError(ErrorCode.TypeMismatch, "'client' field must be a document")
+            raise CommandError(
+                ErrorCode.TypeMismatch, "The client metadata document must be a document"
+            )
         conn.client_metadata = dict(body["client"])
-    if "compression" in body and not conn.handshake_done:
-        offered = [c for c in ctx.server.options.compressors if c in available_compressors()]
-        requested = [c for c in body["compression"] if isinstance(c, str)]
-        conn.compressors = negotiate_compressors(requested, offered)
-    reply = _hello_reply(ctx, body)
     conn.handshake_done = True
     wait = _await_time(ctx, body)
+    if "compression" in body:
+        _negotiate_compression(ctx, body["compression"])
+    reply = _hello_reply(ctx, body)
     if wait is None:
         return reply
-    return _awaitable(ctx, wait, reply)
+    return _awaitable(wait, reply)
+
+
+def _negotiate_compression(ctx: Context, requested: Any) -> None:
+    # Every hello that lists compressors renegotiates; one that does not is
+    # told the current choice (mongod: MessageCompressorManager::serverNegotiate).
+    if not isinstance(requested, list):
+        raise CommandError(
+            ErrorCode.TypeMismatch,
+            f"BSON field 'hello.compression' is the wrong type '{type_alias(requested)}', "
+            "expected type 'array'",
+        )
+    for name in requested:
+        if not isinstance(name, str):
+            raise CommandError(
+                ErrorCode.TypeMismatch,
+                f"BSON field 'hello.compression' contains a value of the wrong type "
+                f"'{type_alias(name)}', expected type 'string'",
+            )
+    offered = [c for c in ctx.server.options.compressors if c in available_compressors()]
+    ctx.conn.compressors = negotiate_compressors(requested, offered)
 
 
 def _hello_reply(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    # Field order as mongod's hello writes them (repl/hello.cpp).
     reply: dict[str, Any] = {}
-    if body.get("helloOk"):
-        reply["helloOk"] = True
     if next(iter(body)) == "hello":
         reply["isWritablePrimary"] = True
     else:
         reply["ismaster"] = True
+    reply["topologyVersion"] = {"processId": ctx.server.process_id, "counter": Int64(0)}
+    if "helloOk" in body:
+        # Sent at all, helloOk is answered true: this server knows hello.
+        reply["helloOk"] = True
     reply.update(
-        topologyVersion={"processId": ctx.server.process_id, "counter": Int64(0)},
         maxBsonObjectSize=MAX_BSON_OBJECT_SIZE,
         maxMessageSizeBytes=MAX_MESSAGE_SIZE_BYTES,
         maxWriteBatchSize=MAX_WRITE_BATCH_SIZE,
@@ -109,20 +134,53 @@ def _hello_reply(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _await_time(ctx: Context, body: dict[str, Any]) -> float | None:
+    """Seconds an awaitable hello waits, or None to answer now (mongod's hello.cpp)."""
     version = body.get("topologyVersion")
     max_await = get_int("hello", body, "maxAwaitTimeMS")
     if version is None or max_await is None:
+        if version is not None:
+            raise CommandError(
+                ErrorCode.Location51760,
+                "A request with a 'topologyVersion' must include 'maxAwaitTimeMS'",
+            )
+        if max_await is not None:
+            raise CommandError(
+                ErrorCode.Location51760,
+                "A request with 'maxAwaitTimeMS' must include a 'topologyVersion'",
+            )
         return None
-    if max_await < 0:
-        raise CommandError(ErrorCode.BadValue, "maxAwaitTimeMS must be a non-negative integer")
     if not isinstance(version, Mapping):
-        raise CommandError(ErrorCode.TypeMismatch, "topologyVersion must be an object")
-    if version.get("processId") != ctx.server.process_id:
-        return None  # a different process: the client's view is stale, answer now
+        raise CommandError(
+            ErrorCode.TypeMismatch,
+            f"BSON field 'hello.topologyVersion' is the wrong type '{type_alias(version)}', "
+            "expected type 'object'",
+        )
+    for field in ("processId", "counter"):
+        if field not in version:
+            raise CommandError(
+                ErrorCode.Location40414,
+                f"BSON field 'hello.topologyVersion.{field}' is missing but a required field",
+            )
+    counter = get_int("hello.topologyVersion", version, "counter")
+    assert counter is not None
+    if counter < 0:
+        raise CommandError(
+            ErrorCode.Location51758, "topologyVersion must have a non-negative counter"
+        )
+    if max_await < 0:
+        raise CommandError(ErrorCode.Location51759, "maxAwaitTimeMS must be a non-negative integer")
+    if version["processId"] != ctx.server.process_id:
+        return None  # another process: the client's view is stale, answer now
+    if counter > 0:
+        raise CommandError(
+            ErrorCode.Location51764,
+            f"Received a topology version with counter: {counter} which is greater than the server "
+            f"topology version counter: 0",
+        )
     return max_await / 1000
 
 
-async def _awaitable(ctx: Context, wait: float, reply: dict[str, Any]) -> dict[str, Any]:
+async def _awaitable(wait: float, reply: dict[str, Any]) -> dict[str, Any]:
     # A standalone's topology never changes, so the wait always runs out.
     await asyncio.sleep(wait)
     reply["localTime"] = _now()
@@ -156,34 +214,50 @@ def whatsmyuri(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _argv(ctx: Context) -> list[str]:
-    argv = ["fakemongo", "--bind_ip", ctx.server.options.host, "--port", str(ctx.server.port)]
+    options = ctx.server.options
+    argv = ["fakemongo", "--bind_ip", options.host, "--port", str(ctx.server.port)]
     if ctx.server.auth_required:
         argv.append("--auth")
+    if options.tls_certfile:
+        argv += ["--tlsMode", "requireTLS", "--tlsCertificateKeyFile", options.tls_certfile]
+    if options.tls_ca_file:
+        argv += ["--tlsCAFile", options.tls_ca_file]
     return argv
 
 
 @command("getCmdLineOpts", admin_only=True)
 def get_cmd_line_opts(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """The options this server was started with (manual: getCmdLineOpts)."""
-    parsed: dict[str, Any] = {"net": {"bindIp": ctx.server.options.host, "port": ctx.server.port}}
+    options = ctx.server.options
+    parsed: dict[str, Any] = {"net": {"bindIp": options.host, "port": ctx.server.port}}
     if ctx.server.auth_required:
         parsed["security"] = {"authorization": "enabled"}
-    if ctx.server.options.tls_certfile:
-        parsed["net"]["tls"] = {"mode": "requireTLS", "certificateKeyFile": ctx.server.options.tls_certfile}
+    if options.tls_certfile:
+        tls = {"mode": "requireTLS", "certificateKeyFile": options.tls_certfile}
+        if options.tls_ca_file:
+            tls["CAFile"] = options.tls_ca_file
+        parsed["net"]["tls"] = tls
     return {"argv": _argv(ctx), "parsed": parsed}
 
 
+def _seconds(value: float) -> int | float:
+    # mongod's *Secs parameters are whole numbers; fakemongo's may be finer.
+    return int(value) if value == int(value) else value
+
+
 def _parameters(ctx: Context) -> dict[str, Any]:
+    options = ctx.server.options
     return {
         "authenticationMechanisms": ["SCRAM-SHA-1", "SCRAM-SHA-256"],
-        "cursorTimeoutMillis": Int64(ctx.server.options.cursor_timeout_ms),
-        "enableTestCommands": ctx.server.options.enable_test_commands,
+        "clientCursorMonitorFrequencySecs": _seconds(options.cursor_monitor_seconds),
+        "cursorTimeoutMillis": Int64(options.cursor_timeout_ms),
+        "enableTestCommands": options.enable_test_commands,
         "featureCompatibilityVersion": {"version": ".".join(VERSION.split(".")[:2])},
         "logLevel": 0,
         "maxBSONObjectSize": MAX_BSON_OBJECT_SIZE,
         "transactionLifetimeLimitSeconds": 60,
         "ttlMonitorEnabled": True,
-        "ttlMonitorSleepSecs": 60,
+        "ttlMonitorSleepSecs": _seconds(options.ttl_monitor_seconds),
     }
 
 
@@ -194,7 +268,11 @@ def get_parameter(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     selector = body["getParameter"]
     if selector == "*" or (isinstance(selector, Mapping) and selector.get("allParameters")):
         return dict(known)
-    wanted = [name for name in body if name != "getParameter" and not name.startswith("$") and name in known]
+    wanted = [
+        name
+        for name in body
+        if name != "getParameter" and not name.startswith("$") and name in known
+    ]
     if not wanted:
         # mongod: uassert(InvalidOptions, "no option found to get").
         raise CommandError(ErrorCode.InvalidOptions, "no option found to get")
@@ -223,19 +301,29 @@ def server_status(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "active": state.current_connections,
         },
         "opcounters": {
-            name: Int64(counters[name]) for name in ("insert", "query", "update", "delete", "getmore", "command")
+            name: Int64(counters[name])
+            for name in ("insert", "query", "update", "delete", "getmore", "command")
         },
         "metrics": {
             "cursor": {
                 "timedOut": Int64(state.cursors.timed_out_total),
                 "open": {
                     "total": Int64(len(state.cursors)),
-                    "noTimeout": Int64(sum(1 for c in state.cursors.cursors.values() if c.no_timeout)),
+                    "noTimeout": Int64(
+                        sum(1 for c in state.cursors.cursors.values() if c.no_timeout)
+                    ),
                 },
             },
-            "commands": {name: {"total": Int64(n), "failed": Int64(0)} for name, n in state.command_counts.items()},
+            "commands": {
+                name: {"total": Int64(n), "failed": Int64(state.command_failures[name])}
+                for name, n in state.command_counts.items()
+            },
         },
-        "storageEngine": {"name": "ephemeralForTest", "supportsCommittedReads": False, "persistent": False},
+        "storageEngine": {
+            "name": "ephemeralForTest",
+            "supportsCommittedReads": False,
+            "persistent": False,
+        },
         "fakemongo": {"python": sys.version.split()[0], "process_id": str(state.process_id)},
     }
 
@@ -245,7 +333,11 @@ def list_commands(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Every command this server implements, with whether it requires auth."""
     commands: dict[str, Any] = {}
     for name, spec in sorted(COMMANDS.items()):
-        commands[name] = {"help": spec.help, "requiresAuth": spec.requires_auth, "adminOnly": spec.admin_only}
+        commands[name] = {
+            "help": spec.help,
+            "requiresAuth": spec.requires_auth,
+            "adminOnly": spec.admin_only,
+        }
     return {"commands": commands}
 
 
@@ -259,4 +351,3 @@ def end_sessions(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         raise CommandError(ErrorCode.TypeMismatch, "sessions must be an array of documents")
     check_fields(next(iter(body)), body, ())
     return {}
-

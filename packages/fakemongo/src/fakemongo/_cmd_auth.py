@@ -330,7 +330,8 @@ def sasl_supported_mechs(server: ServerState, user_name: Any) -> list[str] | Non
         raise CommandError(
             ErrorCode.TypeMismatch,
             f"BSON field 'hello.saslSupportedMechs' is the wrong type '{type_alias(user_name)}', "
-            "expected types '[string, object]'",
+            # mongod prints the closing quote inside the bracket.
+            "expected types '[string, object']",
         )
     user = server.users.get(db, name)
     if user is None:
@@ -380,10 +381,8 @@ def _require(ctx: Context, command_name: str, action: str, db: str | None, messa
     if not ctx.server.auth_required:
         return  # without --auth, mongod checks nothing
     user = ctx.server.users.authenticated_user(ctx.conn)
-    if user is None:
-        raise CommandError(
-            ErrorCode.Unauthorized, f"Command {command_name} requires authentication"
-        )
+    # The dispatcher admits these commands only on authenticated connections.
+    assert user is not None
     if not is_authorized(user.roles, action, db):
         raise CommandError(ErrorCode.Unauthorized, message)
 

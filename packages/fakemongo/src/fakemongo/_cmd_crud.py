@@ -13,30 +13,17 @@ from typing import Any
 
 from bson import Int64, ObjectId, Regex
 
-from ._args import check_fields, get_bool, get_document, get_int
+from ._args import check_fields, collection_name, get_bool, get_document, get_int
 from ._bsonorder import MISSING, sort_key
 from ._cursors import DEFAULT_FIRST_BATCH, Cursor, cursor_reply
 from ._dispatch import Context, command
 from ._errors import CommandError, ErrorCode
 from ._paths import LeafArrays, candidates, parse_field_path
 from ._query import Query, compile_query
-from ._storage import Collection, id_key, validate_namespace
+from ._storage import Collection, id_key
 from ._writes import check_document_size, check_write_concern, run_statements, statements
 
-__all__ = ["collection_name"]
-
-
-def collection_name(ctx: Context, body: Mapping[str, Any]) -> str:
-    """The collection a command names in its first field."""
-    name = next(iter(body))
-    value = body[name]
-    if not isinstance(value, str):
-        raise CommandError(
-            ErrorCode.InvalidNamespace,
-            f"Failed to parse namespace element; collection name has invalid type {type(value).__name__}",
-        )
-    validate_namespace(ctx.db, value)
-    return value
+__all__: list[str] = []
 
 
 # ---------------------------------------------------------------- insert
@@ -65,7 +52,7 @@ def _prepare(doc: Any) -> dict[str, Any]:
 @command("insert")
 def insert(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Insert documents (manual: insert)."""
-    name = collection_name(ctx, body)
+    name = collection_name(ctx.db, body)
     check_fields("insert", body, ("documents", "ordered", "bypassDocumentValidation", "let"))
     check_write_concern(body)
     documents = statements("insert", body, "documents")
@@ -159,7 +146,7 @@ def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, i
 @command("find")
 def find(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Query a collection; the first batch and, if more remain, a cursor."""
-    name = collection_name(ctx, body)
+    name = collection_name(ctx.db, body)
     fast = _find_by_id(ctx, body, name)
     if fast is not None:
         return fast
@@ -258,7 +245,11 @@ def get_more(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 @command("killCursors")
 def kill_cursors(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Close cursors by id; reports which were killed and which not found."""
-    collection_name(ctx, body)
+    name = body["killCursors"]
+    # listCollections / listIndexes cursors live in "$cmd.listCollections" and
+    # "$cmd.listIndexes.<collection>" namespaces, which drivers kill by name.
+    if not (isinstance(name, str) and name.startswith("$cmd.list")):
+        collection_name(ctx.db, body)
     check_fields("killCursors", body, ("cursors",))
     ids = body.get("cursors")
     if not isinstance(ids, list):
@@ -289,7 +280,7 @@ def delete(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     whole command, as mongod's parser does); a statement that fails while
     running is a write error.
     """
-    name = collection_name(ctx, body)
+    name = collection_name(ctx.db, body)
     check_fields("delete", body, ("deletes", "ordered", "let"))
     check_write_concern(body)
     if body.get("let") is not None:
@@ -359,7 +350,7 @@ def _run_delete(collection: Collection | None, statement: Mapping[str, Any]) -> 
 @command("count")
 def count(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Count matching documents, honouring skip and limit (manual: count)."""
-    name = collection_name(ctx, body)
+    name = collection_name(ctx.db, body)
     check_fields("count", body, ("query", "limit", "skip", "hint", "collation", "fields"))
     skip = _non_negative("count", body, "skip") or 0
     limit = get_int("count", body, "limit")
@@ -382,7 +373,7 @@ def count(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 def distinct(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Distinct values of a field among matching documents; arrays contribute
     their elements (manual: distinct)."""
-    name = collection_name(ctx, body)
+    name = collection_name(ctx.db, body)
     check_fields("distinct", body, ("key", "query", "collation", "hint"))
     key = body.get("key")
     if not isinstance(key, str):
@@ -433,7 +424,7 @@ def explain(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             ErrorCode.CommandNotSupported, f"fakemongo cannot explain '{command_name}' yet"
         )
     inner = dict(inner)
-    name = collection_name(ctx, inner)
+    name = collection_name(ctx.db, inner)
     if command_name == "find":
         query, _, _ = _find_query(ctx, inner, name)
     else:

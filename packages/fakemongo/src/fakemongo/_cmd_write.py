@@ -13,8 +13,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from ._args import check_fields, get_bool, get_document
-from ._cmd_crud import collection_name
+from ._args import check_fields, collection_name, get_bool, get_document
 from ._dispatch import Context, command
 from ._errors import CommandError, ErrorCode
 from ._query import compile_query
@@ -144,7 +143,7 @@ def _run_update(ctx: Context, name: str, statement: Any) -> _Outcome:
 @command("update")
 def update(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Apply update statements {q, u, upsert, multi, arrayFilters, collation, hint, sort}."""
-    name = collection_name(ctx, body)
+    name = collection_name(ctx.db, body)
     check_fields("update", body, ("updates", "ordered", "bypassDocumentValidation", "let"))
     check_write_concern(body)
     if body.get("let") is not None:
@@ -193,7 +192,7 @@ _FAM_FIELDS = (
 @command("findAndModify", "findandmodify")
 def find_and_modify(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Atomically find one document and update, replace or remove it."""
-    name = collection_name(ctx, body)
+    name = collection_name(ctx.db, body)
     command_name = next(iter(body))
     check_fields(command_name, body, _FAM_FIELDS)
     check_write_concern(body)

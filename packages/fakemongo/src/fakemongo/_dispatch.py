@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -72,10 +72,11 @@ def command(
     def register(handler: Handler) -> Handler:
         doc = inspect.getdoc(handler) or ""
         spec = CommandSpec(name, handler, requires_auth, admin_only, doc.split("\n")[0])
-        for key in (name, *aliases):
-            if key in COMMANDS:
-                raise RuntimeError(f"command {key!r} registered twice")
-            COMMANDS[key] = spec
+        keys = (name, *aliases)
+        taken = [key for key in keys if key in COMMANDS]
+        if taken:
+            raise RuntimeError(f"command {taken[0]!r} registered twice")
+        COMMANDS.update(dict.fromkeys(keys, spec))
         return handler
 
     return register
@@ -89,25 +90,26 @@ async def run_command(ctx: Context, body: dict[str, Any]) -> Reply:
     request only, logged with its traceback.
     """
     name = next(iter(body), "")
+    spec = COMMANDS.get(name)
     try:
-        spec = COMMANDS.get(name)
         if spec is None:
             raise CommandError(ErrorCode.CommandNotFound, f"no such command: '{name}'")
-        if spec.requires_auth and ctx.server.auth_required and ctx.server.users.authenticated_user(ctx.conn) is None:
-            raise CommandError(ErrorCode.Unauthorized, f"Command {name} requires authentication")
-        if spec.admin_only and ctx.db != "admin":
-            raise CommandError(
-                ErrorCode.Unauthorized, f"{name} may only be run against the admin database."
-            )
-        ctx.server.count_command(spec.name)
+        _check_access(ctx, spec)
+    except CommandError as exc:
+        log.debug("command %s on %s refused: %r", name, ctx.db, exc)
+        return exc.to_document()
+    ctx.server.count_command(spec.name)
+    try:
         reply = spec.handler(ctx, body)
         if inspect.isawaitable(reply):
             reply = await reply
     except CommandError as exc:
         log.debug("command %s on %s failed: %r", name, ctx.db, exc)
+        ctx.server.command_failures[spec.name] += 1
         return exc.to_document()
     except Exception:
         log.exception("internal error running command %r on database %r", name, ctx.db)
+        ctx.server.command_failures[spec.name] += 1
         return CommandError(
             ErrorCode.InternalError, f"internal error in fakemongo while running {name}"
         ).to_document()
@@ -115,14 +117,17 @@ async def run_command(ctx: Context, body: dict[str, Any]) -> Reply:
     return reply
 
 
-def bool_option(body: Mapping[str, Any], field: str, default: bool = False) -> bool:
-    """A boolean command option; numbers count as booleans, like mongod."""
-    value = body.get(field, default)
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) or value is None:
-        return bool(value)
-    raise CommandError(
-        ErrorCode.TypeMismatch,
-        f"BSON field '{field}' is the wrong type '{type(value).__name__}', expected types '[bool, long, int, decimal, double]'",
-    )
+def _check_access(ctx: Context, spec: CommandSpec) -> None:
+    # mongod's checkAuthorizationImplPreParse: the admin-only check comes
+    # first, then authentication.
+    if spec.admin_only and ctx.db != "admin":
+        raise CommandError(
+            ErrorCode.Unauthorized, f"{spec.name} may only be run against the admin database."
+        )
+    server = ctx.server
+    if (
+        spec.requires_auth
+        and server.auth_required
+        and server.users.authenticated_user(ctx.conn) is None
+    ):
+        raise CommandError(ErrorCode.Unauthorized, f"Command {spec.name} requires authentication")

@@ -9,6 +9,7 @@ the manual's pages for those commands; the wire version of the 8.0 series is 25
 
 from __future__ import annotations
 
+import datetime
 import os
 import platform
 import socket
@@ -63,10 +64,16 @@ def build_info(fakemongo_version: str) -> dict[str, Any]:
     }
 
 
+def _now() -> datetime.datetime:
+    now = datetime.datetime.now(datetime.UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)  # BSON: milliseconds
+
+
 def host_info() -> dict[str, Any]:
     """The hostInfo reply body (manual: hostInfo, Output)."""
     return {
         "system": {
+            "currentTime": _now(),
             "hostname": socket.gethostname(),
             "cpuAddrSize": 64,
             "numCores": os.cpu_count() or 1,

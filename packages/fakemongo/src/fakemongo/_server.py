@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections.abc import Callable
 from dataclasses import replace
 from importlib import metadata
 from typing import Any, Self
@@ -29,8 +30,51 @@ __all__ = ["FakeMongo"]
 
 log = logging.getLogger("fakemongo")
 
-# mongod's clientCursorMonitorFrequencySecs: how often idle cursors are reaped.
-_CURSOR_MONITOR_SECONDS = 4.0
+
+class Monitor:
+    """A periodic background pass: TTL deletion or idle-cursor reaping.
+
+    The server runs :meth:`run_forever` as a task; :meth:`run_now` does one
+    pass at once (tests and impatient users), and :meth:`next_pass` waits for
+    the next pass to finish, so a test waits on the outcome instead of
+    sleeping.
+    """
+
+    def __init__(self, name: str, interval: Callable[[], float], work: Callable[[], int]) -> None:
+        self.name = name
+        self.passes = 0
+        self._interval = interval
+        self._work = work
+        self._waiters: list[asyncio.Future[int]] = []
+
+    def run_now(self) -> int:
+        """Do one pass; return how many things it removed."""
+        removed = self._work()
+        self.passes += 1
+        if removed:
+            log.debug("%s removed %d", self.name, removed)
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(removed)
+        return removed
+
+    async def next_pass(self) -> int:
+        """Wait until the next pass has finished; return what it removed."""
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        return await waiter
+
+    async def run_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval())
+            try:
+                self.run_now()
+            except Exception:  # a failed pass must not end the monitor
+                log.exception("%s pass failed; the next one runs as scheduled", self.name)
+
+    def __repr__(self) -> str:
+        return f"<Monitor {self.name} passes={self.passes}>"
 
 
 def _version() -> str:
@@ -60,9 +104,21 @@ class FakeMongo:
             users=UserStore.from_options(self.options),
         )
         self._server: asyncio.Server | None = None
+        self._tls: ssl.SSLContext | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._background: list[asyncio.Task[None]] = []
-        self.topology_changed = asyncio.Event()
+        #: Removes expired documents of TTL indexes (manual: "TTL Indexes").
+        self.ttl_monitor = Monitor(
+            "TTL monitor",
+            lambda: self.options.ttl_monitor_seconds,
+            lambda: expire_documents(self.state.storage),
+        )
+        #: Kills cursors idle longer than ``cursor_timeout_ms``.
+        self.cursor_monitor = Monitor(
+            "cursor monitor",
+            lambda: self.options.cursor_monitor_seconds,
+            self.state.cursors.reap,
+        )
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -70,17 +126,17 @@ class FakeMongo:
         """Listen, and return once the server accepts connections."""
         if self._server is not None:
             raise RuntimeError("fakemongo server already started")
-        self.topology_changed = asyncio.Event()
+        self._tls = self._ssl_context()
+        # TLS is started by each connection's own task (not by the listener),
+        # so stop() sees, cancels and closes connections still in their handshake.
         self._server = await asyncio.start_server(
-            self._accept,
-            self.options.host,
-            self.options.port,
-            ssl=self._ssl_context(),
-            reuse_address=True,
+            self._accept, self.options.host, self.options.port, reuse_address=True
         )
         self.state.port = self._server.sockets[0].getsockname()[1]
-        self._background.append(asyncio.create_task(self._reap_cursors(), name="fakemongo-cursor-monitor"))
-        self._background.append(asyncio.create_task(self._expire_ttl(), name="fakemongo-ttl-monitor"))
+        self._background = [
+            asyncio.create_task(self.cursor_monitor.run_forever(), name="fakemongo-cursor-monitor"),
+            asyncio.create_task(self.ttl_monitor.run_forever(), name="fakemongo-ttl-monitor"),
+        ]
         log.info("fakemongo %s listening on %s", self.version, self.uri)
         return self
 
@@ -95,9 +151,18 @@ class FakeMongo:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._background.clear()
+        # The aborted transports close their sockets in the loop's next turn.
+        await asyncio.sleep(0)
         with contextlib.suppress(Exception):
             await server.wait_closed()
         log.info("fakemongo on port %d stopped", self.state.port)
+
+    async def wait_connections_closed(self) -> None:
+        """Return once every connection open now has ended (its client closed
+        it, or it misbehaved); bound it with ``asyncio.wait_for``."""
+        if self._connections:
+            # asyncio.wait, not gather: cancelling the wait leaves them serving.
+            await asyncio.wait(set(self._connections))
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -118,7 +183,9 @@ class FakeMongo:
 
     @property
     def address(self) -> str:
-        return f"{self.host}:{self.port}"
+        """``host:port``, with an IPv6 host in brackets as connection strings want it."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{host}:{self.port}"
 
     @property
     def uri(self) -> str:
@@ -138,6 +205,8 @@ class FakeMongo:
             "open_cursors": len(self.state.cursors),
             "databases": sorted(self.state.storage.databases),
             "commands": dict(self.state.command_counts),
+            "ttl_monitor_passes": self.ttl_monitor.passes,
+            "cursor_monitor_passes": self.cursor_monitor.passes,
         }
 
     def __repr__(self) -> str:
@@ -155,34 +224,36 @@ class FakeMongo:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(self.options.tls_certfile, self.options.tls_keyfile)
         if self.options.tls_ca_file:
-            # Client certificates are checked when a CA is given, optional otherwise.
+            # Like mongod given --tlsCAFile (and not
+            # --tlsAllowConnectionsWithoutCertificates): clients must present
+            # a certificate that CA signed (manual: "Configure mongod and
+            # mongos for TLS/SSL", net.tls.CAFile).
             context.load_verify_locations(self.options.tls_ca_file)
-            context.verify_mode = ssl.CERT_OPTIONAL
+            context.verify_mode = ssl.CERT_REQUIRED
         return context
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if self._server is None:
+            # Accepted just before stop() closed the listener: stop() did not
+            # see this task, so it must not start serving.
+            writer.transport.abort()
+            return
         self._connections.add(task)
         try:
+            if self._tls is not None:
+                await writer.start_tls(self._tls)
             await serve_connection(self, reader, writer)
+        except (ssl.SSLError, ConnectionError) as exc:
+            log.debug("TLS handshake with %s failed: %r", writer.get_extra_info("peername"), exc)
         except asyncio.CancelledError:
             # stop() cancels connections; asyncio's stream callback would
             # report a cancelled client task as an error, so end it quietly.
             pass
         finally:
             self._connections.discard(task)
-
-    async def _expire_ttl(self) -> None:
-        while True:
-            await asyncio.sleep(self.options.ttl_monitor_seconds)
-            removed = expire_documents(self.state.storage)
-            if removed:
-                log.debug("TTL monitor removed %d documents", removed)
-
-    async def _reap_cursors(self) -> None:
-        while True:
-            await asyncio.sleep(_CURSOR_MONITOR_SECONDS)
-            reaped = self.state.cursors.reap()
-            if reaped:
-                log.debug("reaped %d idle cursors", reaped)
+            if not self.running:
+                # Stopping: no graceful TLS close_notify exchange that could
+                # outlive the loop; the socket closes now.
+                writer.transport.abort()

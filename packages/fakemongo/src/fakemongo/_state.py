@@ -31,8 +31,10 @@ class ServerOptions:
     ``users`` holds ``(db, user, password)`` triples: the server then requires
     authentication (decided at start, like ``mongod --auth``). ``tls_certfile`` / ``tls_keyfile``
     turn on TLS. ``cursor_timeout_ms`` is how long an idle cursor lives (10
-    minutes, like mongod's ``cursorTimeoutMillis``). ``ttl_monitor_seconds`` is
-    how often expired TTL documents are removed (60 s, like mongod).
+    minutes, like mongod's ``cursorTimeoutMillis``), and ``cursor_monitor_seconds``
+    how often idle cursors are looked for (4 s, mongod's
+    ``clientCursorMonitorFrequencySecs``). ``ttl_monitor_seconds`` is how often
+    expired TTL documents are removed (60 s, mongod's ``ttlMonitorSleepSecs``).
     """
 
     host: str = "127.0.0.1"
@@ -42,6 +44,7 @@ class ServerOptions:
     tls_keyfile: str | None = None
     tls_ca_file: str | None = None
     cursor_timeout_ms: int = 10 * 60 * 1000
+    cursor_monitor_seconds: float = 4.0  # mongod's clientCursorMonitorFrequencySecs
     compressors: tuple[str, ...] = ("snappy", "zstd", "zlib")
     enable_test_commands: bool = True
     ttl_monitor_seconds: float = 60.0  # mongod's ttlMonitorSleepSecs
@@ -72,9 +75,10 @@ class ServerState:
     started_wall: float = field(default_factory=time.time)
     process_id: ObjectId = field(default_factory=ObjectId)
     next_connection_id: int = 1
-    current_connections: int = 0
+    connections: dict[int, ConnectionState] = field(default_factory=dict)  # open, by id
     total_connections: int = 0
     command_counts: Counter[str] = field(default_factory=Counter)
+    command_failures: Counter[str] = field(default_factory=Counter)
     opcounters: Counter[str] = field(default_factory=Counter)
     port: int = 0
 
@@ -86,32 +90,36 @@ class ServerState:
         # without --auth lets anyone in and still lets users authenticate).
         return bool(self.options.users)
 
+    @property
+    def current_connections(self) -> int:
+        return len(self.connections)
+
     def new_connection(self, peer: str) -> ConnectionState:
         conn = ConnectionState(self.next_connection_id, peer)
         self.next_connection_id += 1
-        self.current_connections += 1
+        self.connections[conn.connection_id] = conn
         self.total_connections += 1
         return conn
 
     def close_connection(self, conn: ConnectionState) -> None:
-        self.current_connections -= 1
+        self.connections.pop(conn.connection_id, None)
 
     def count_command(self, name: str) -> None:
         self.command_counts[name] += 1
-        op = _OPCOUNTER_OF.get(name, "command")
-        self.opcounters[op] += 1
+        if name not in _WRITE_COMMANDS:
+            self.opcounters[_OPCOUNTER_OF.get(name, "command")] += 1
 
     def uptime(self) -> float:
         return time.monotonic() - self.started_at
 
 
-# serverStatus.opcounters (manual: serverStatus, opcounters): inserts,
-# queries, updates, deletes and getmores count per operation; everything else
-# is a "command".
+# serverStatus.opcounters (manual: serverStatus, opcounters): find and
+# aggregate count as queries, getMore as getmores, and every other command as
+# a "command" except the write commands: insert, update and delete count
+# their documents and statements in their handlers, not here.
+_WRITE_COMMANDS = frozenset({"insert", "update", "delete"})
 _OPCOUNTER_OF = {
-    "insert": "insert",
     "find": "query",
-    "update": "update",
-    "delete": "delete",
+    "aggregate": "query",
     "getMore": "getmore",
 }

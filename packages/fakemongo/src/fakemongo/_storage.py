@@ -68,6 +68,13 @@ class Collection:
     def capped(self) -> bool:
         return bool(self.options.get("capped"))
 
+    @property
+    def capped_size(self) -> int:
+        """The byte cap of a capped collection (manual: "create", size): at least
+        4096, otherwise the requested size raised to a multiple of 256."""
+        size = int(self.options.get("size", 0))
+        return max(4096, -(-size // 256) * 256)
+
     def __len__(self) -> int:
         return len(self.documents)
 
@@ -124,8 +131,8 @@ class Collection:
         limit = self.options.get("max")
         while limit and len(self.documents) > limit:
             self.delete(next(iter(self.documents)))
-        size = self.options.get("size")
-        while size and self.data_size() > size and len(self.documents) > 1:
+        size = self.capped_size
+        while self.data_size() > size and len(self.documents) > 1:
             self.delete(next(iter(self.documents)))
 
     def data_size(self) -> int:

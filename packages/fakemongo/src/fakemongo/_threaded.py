@@ -9,7 +9,9 @@ caller's thread.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
+from collections.abc import Callable
 from typing import Any, Self
 
 from ._server import FakeMongo
@@ -23,8 +25,9 @@ _START_TIMEOUT = 30.0
 class FakeMongoThread:
     """A :class:`FakeMongo` served from a daemon thread.
 
-    ``server`` is the FakeMongo instance (touch its state only through the
-    wire, or via :meth:`call` to run a function on the server's loop).
+    ``server`` is the FakeMongo instance: touch its state only through the
+    wire, or with :meth:`call`, which runs a function on the server's loop
+    (``thread.call(thread.server.ttl_monitor.run_now)``).
     """
 
     def __init__(self, options: ServerOptions | None = None, **kwargs: Any) -> None:
@@ -47,17 +50,30 @@ class FakeMongoThread:
     def address(self) -> str:
         return self.server.address
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self.server.running
+
     def start(self) -> Self:
-        """Start the thread; return once the server accepts connections."""
+        """Start the thread; return once the server accepts connections.
+
+        Raises what the server raised when it could not start (an OSError
+        when the port is taken, say), or TimeoutError after 30 seconds.
+        """
         if self._thread is not None:
             raise RuntimeError("fakemongo thread already started")
-        self._thread = threading.Thread(target=self._run, name=f"fakemongo-{id(self):x}", daemon=True)
+        self._started.clear()
+        self._thread = threading.Thread(
+            target=self._run, name=f"fakemongo-{id(self):x}", daemon=True
+        )
         self._thread.start()
         if not self._started.wait(_START_TIMEOUT):
-            raise TimeoutError("fakemongo did not start within 30 seconds")
+            raise TimeoutError(f"fakemongo did not start within {_START_TIMEOUT} seconds")
         if self._error is not None:
+            error, self._error = self._error, None
             self._thread.join()
-            raise self._error
+            self._loop = self._thread = self._stop = None
+            raise error
         return self
 
     def stop(self) -> None:
@@ -69,13 +85,17 @@ class FakeMongoThread:
         thread.join()
         self._loop = self._thread = self._stop = None
 
-    def call(self, function: Any, *args: Any) -> Any:
-        """Run ``function(*args)`` on the server's loop and return its result."""
-        if self._loop is None:
+    def call(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Run ``function(*args)`` on the server's loop and return its result
+        (awaited, when it is awaitable); its exception is raised here."""
+        if self._loop is None or not self.server.running:
             raise RuntimeError("fakemongo thread is not running")
 
         async def run() -> Any:
-            return function(*args)
+            result = function(*args)
+            if inspect.isawaitable(result):
+                result = await result
+            return result
 
         return asyncio.run_coroutine_threadsafe(run(), self._loop).result(_START_TIMEOUT)
 

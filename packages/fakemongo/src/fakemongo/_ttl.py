@@ -2,10 +2,11 @@
 ``expireAfterSeconds`` (manual: "TTL Indexes").
 
 mongod's TTL monitor runs every ``ttlMonitorSleepSecs`` (60 s); fakemongo's
-runs on the same schedule by default, and tests can make it run now with
-:func:`expire_documents`. A document expires when the indexed field is a date
+runs on the same schedule by default (``ServerOptions.ttl_monitor_seconds``),
+and tests can run a pass now with ``FakeMongo.ttl_monitor.run_now()``. A document expires when the indexed field is a date
 (or an array holding dates: the earliest counts) older than now minus
-``expireAfterSeconds``; documents whose field is not a date never expire.
+``expireAfterSeconds``; documents whose field is not a date never expire, nor
+do documents a partial TTL index leaves out.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def expire_documents(storage: Storage, now: datetime.datetime | None = None) -> 
                 parts = tuple(index.fields[0].split("."))
                 expired: list[Any] = []
                 for key, doc in collection.documents.items():
+                    if index.partial is not None and not index.partial.matches(doc):
+                        continue  # not in a partial index, so never expired by it
                     dates = [
                         _as_utc(value)
                         for value, _ in candidates(doc, parts, LeafArrays.ELEMENTS)
@@ -45,7 +48,6 @@ def expire_documents(storage: Storage, now: datetime.datetime | None = None) -> 
                     if dates and min(dates) <= cutoff:
                         expired.append(key)
                 for key in expired:
-                    if key in collection.documents:
-                        collection.delete(key)
-                        removed += 1
+                    collection.delete(key)
+                removed += len(expired)
     return removed

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from ._server import FakeMongo
     from ._threaded import FakeMongoThread
 
 __all__ = ["fakemongo_database", "fakemongo_server", "fakemongo_uri"]
@@ -47,7 +48,16 @@ def fakemongo_database(fakemongo_server: FakeMongoThread) -> Iterator[str]:
     """A database name no other test uses; dropped when the test ends."""
     name = f"test_{next(_database_numbers)}"
     yield name
-    fakemongo_server.call(fakemongo_server.server.state.storage.drop_database, name)
+    fakemongo_server.call(_drop_database, fakemongo_server.server, name)
+
+
+def _drop_database(server: FakeMongo, name: str) -> None:
+    # As dropDatabase does: the database's open cursors go with it.
+    cursors = server.state.cursors
+    for cursor_id, cursor in list(cursors.cursors.items()):
+        if cursor.namespace.startswith(f"{name}."):
+            cursors.kill(cursor_id)
+    server.state.storage.drop_database(name)
 
 
 @pytest.fixture
