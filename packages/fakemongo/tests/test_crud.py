@@ -105,7 +105,10 @@ def test_insert_errors(db: Database[dict[str, Any]]) -> None:
     assert _error(info) == (2, "cannot use 'w' > 1 with a standalone")
     with pytest.raises(OperationFailure) as info:
         db.command("insert", 5, documents=[{}])
-    assert (info.value.code, info.value.details["errmsg"]) == (2, "collection name has invalid type int")  # type: ignore[index]
+    assert (info.value.code, info.value.details["errmsg"]) == (
+        2,
+        "collection name has invalid type int",
+    )  # type: ignore[index]
 
 
 @pytest.mark.parametrize(
@@ -556,3 +559,19 @@ def test_max_time_ms_interrupts_a_long_scan(
         numbers.command("count", "n", maxTimeMS=1000)
     monkeypatch.undo()
     assert len(numbers.command("find", "n", maxTimeMS=60_000)["cursor"]["firstBatch"]) == 101
+
+
+def test_transactions_are_refused_as_a_standalone_refuses_them(
+    client: MongoClient[dict[str, Any]],
+) -> None:
+    # Manual, "Transactions": they need a replica set or a sharded cluster.
+    with client.start_session() as session:
+        session.start_transaction()
+        with pytest.raises(OperationFailure) as info:
+            client.tx.c.insert_one({"a": 1}, session=session)
+        assert (info.value.code, info.value.details["errmsg"]) == (  # type: ignore[index]
+            20,
+            "Transaction numbers are only allowed on a replica set member or mongos",
+        )
+        session.abort_transaction()
+    assert client.tx.c.count_documents({}) == 0

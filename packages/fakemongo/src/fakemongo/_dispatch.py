@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -95,6 +95,7 @@ async def run_command(ctx: Context, body: dict[str, Any]) -> Reply:
         if spec is None:
             raise CommandError(ErrorCode.CommandNotFound, f"no such command: '{name}'")
         _check_access(ctx, spec)
+        _check_transaction(body)
     except CommandError as exc:
         log.debug("command %s on %s refused: %r", name, ctx.db, exc)
         return exc.to_document()
@@ -115,6 +116,17 @@ async def run_command(ctx: Context, body: dict[str, Any]) -> Reply:
         ).to_document()
     reply.setdefault("ok", 1.0)
     return reply
+
+
+def _check_transaction(body: Mapping[str, Any]) -> None:
+    # A standalone mongod has no transactions and no retryable writes: a
+    # transaction number is refused (manual: "Transactions", which need a
+    # replica set or a sharded cluster).
+    if "txnNumber" in body or "startTransaction" in body or "autocommit" in body:
+        raise CommandError(
+            ErrorCode.IllegalOperation,
+            "Transaction numbers are only allowed on a replica set member or mongos",
+        )
 
 
 def _check_access(ctx: Context, spec: CommandSpec) -> None:
