@@ -3,11 +3,15 @@ timer that reports medians, and a plain-text table."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
+import os
 import statistics
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,3 +75,58 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> s
     out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
     out.append(line)
     return "\n".join(out)
+
+
+def measure_async(
+    run: Callable[[Coroutine[Any, Any, object]], object],
+    operation: Callable[[], Awaitable[object]],
+    *,
+    number: int,
+    repeats: int = 7,
+) -> Timing:
+    """Process CPU time per ``await operation()``, run ``number`` times in a row
+    inside the loop behind ``run`` (an ``asyncio.Runner().run``); the GC is off
+    while timing. The server under test must live in another process, so that
+    only the client's CPU is counted."""
+
+    async def batch(count: int) -> None:
+        for _ in range(count):
+            await operation()
+
+    run(batch(max(1, number // 10)))  # warm caches, connections and lazy imports
+    samples = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            start = time.process_time_ns()
+            run(batch(number))
+            samples.append((time.process_time_ns() - start) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    median = statistics.median(samples)
+    return Timing(median, (max(samples) - min(samples)) / median if median else 0.0)
+
+
+@contextlib.contextmanager
+def fakemongo_process() -> Iterator[str]:
+    """A fakemongo server in a child process (``python -m fakemongo --port 0``);
+    yields its connection string and stops it on exit."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fakemongo", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        uri = proc.stdout.readline().strip()
+        if not uri.startswith("mongodb://"):
+            raise SystemExit("fakemongo did not start")
+        yield uri
+    finally:
+        proc.terminate()
+        proc.wait(10)

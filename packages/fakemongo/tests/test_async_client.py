@@ -36,8 +36,9 @@ async def test_crud_round_trip(client: AsyncMongoClient[dict[str, Any]]) -> None
     assert len([doc async for doc in users.find().batch_size(20)]) == 150
     updated = await users.update_many({"age": {"$lt": 25}}, {"$inc": {"age": 100}})
     assert (updated.matched_count, updated.modified_count) == (5, 5)
-    doc = await users.find_one_and_update({"email": "u0@x"}, {"$set": {"vip": True}},
-                                          return_document=ReturnDocument.AFTER)
+    doc = await users.find_one_and_update(
+        {"email": "u0@x"}, {"$set": {"vip": True}}, return_document=ReturnDocument.AFTER
+    )
     assert doc is not None and doc["vip"] is True and doc["age"] == 120
     grouped = await (await users.aggregate([{"$group": {"_id": None, "n": {"$sum": 1}}}])).to_list()
     assert grouped == [{"_id": None, "n": 150}]

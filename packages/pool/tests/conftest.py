@@ -37,6 +37,7 @@ def _load_helper(name: str) -> ModuleType:
 specs = _load_helper("_specs")
 virtual_time = _load_helper("_virtual_time")
 fakes_module = _load_helper("_fakes")
+sdam_module = _load_helper("_sdam")  # after _fakes, which it imports
 
 # fixture name -> (directory of the sdist's test/ tree, the files there it takes,
 # whether each file is one case rather than a list of them under "tests")
@@ -58,6 +59,8 @@ _SUITES: dict[str, tuple[str, Callable[[str], bool], bool]] = {
         True,
     ),
     "sdam_load_balanced_case": ("discovery_and_monitoring/load-balanced", lambda name: True, True),
+    # SDAM's monitoring tests: the events a topology publishes, phase by phase.
+    "sdam_monitoring_case": ("sdam_monitoring", lambda name: True, True),
     "selection_case": (
         "server_selection/server_selection",
         lambda name: not name.startswith("LoadBalanced/"),
@@ -168,6 +171,13 @@ def sdam_load_balanced_case(request: pytest.FixtureRequest) -> dict[str, Any]:
 
 
 @pytest.fixture
+def sdam_monitoring_case(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """One SDAM monitoring test file (sdam_monitoring/*.json)."""
+    case: dict[str, Any] = _case(request)
+    return case
+
+
+@pytest.fixture
 def selection_case(request: pytest.FixtureRequest) -> dict[str, Any]:
     """One server selection logic test (server_selection/server_selection/**/*.json)."""
     case: dict[str, Any] = _case(request)
@@ -231,6 +241,13 @@ def run_virtual() -> Callable[[Coroutine[Any, Any, Any]], Any]:
 def fakes() -> ModuleType:
     """The pool test doubles (_fakes.py): FakeConnection, FailPoint, FakeFactory."""
     return fakes_module
+
+
+@pytest.fixture
+def sdam() -> ModuleType:
+    """The topology test tools (_sdam.py): EventLog, FakeMonitors, FakePools,
+    ScriptedServer, hello_reply, member."""
+    return sdam_module
 
 
 @pytest.fixture(scope="session")

@@ -475,3 +475,115 @@ def test_closing_before_connecting(run_virtual: Run) -> None:
         assert connection.closed
 
     run_virtual(main())
+
+
+# -- exhaust (OP_MSG exhaustAllowed / moreToCome), for the streaming heartbeat --------
+
+
+def streamed(request_id: int, response_to: int, body: dict[str, Any], *, more: bool) -> bytes:
+    flags = OpMsgFlags.MORE_TO_COME if more else OpMsgFlags.NONE
+    return encode_op_msg(request_id, body, response_to=response_to, flags=flags)
+
+
+def test_exhaust_streams_replies_until_more_to_come_is_clear(run_virtual: Run) -> None:
+    async def main() -> None:
+        connection, transport = connect()
+        assert not connection.more_to_come
+        task = await started(connection.command("admin", {"hello": 1}, exhaust_allowed=True))
+        request = last_request(transport)
+        assert request.flags == OpMsgFlags.EXHAUST_ALLOWED
+        connection.data_received(streamed(100, request.request_id, {"ok": 1, "n": 1}, more=True))
+        assert await task == {"ok": 1, "n": 1}
+        assert connection.more_to_come
+        waiting = await started(connection.next_reply())
+        # Two streamed replies in one chunk: the first wakes the reader, the
+        # second is kept for the next read.
+        connection.data_received(
+            streamed(101, 100, {"ok": 1, "n": 2}, more=True)
+            + streamed(102, 101, {"ok": 1, "n": 3}, more=False)
+        )
+        assert await waiting == {"ok": 1, "n": 2}
+        assert connection.more_to_come
+        assert await connection.next_reply() == {"ok": 1, "n": 3}
+        assert not connection.more_to_come
+        with pytest.raises(RuntimeError, match="no streamed reply"):
+            await connection.next_reply()
+        # The connection is in step: an ordinary command works.
+        task = await started(connection.command("admin", {"ping": 1}))
+        connection.data_received(reply(transport, {"ok": 1}))
+        assert await task == {"ok": 1}
+        assert len(transport.written) == 2
+
+    run_virtual(main())
+
+
+def test_a_streamed_reply_can_fail_the_check(run_virtual: Run) -> None:
+    async def main() -> None:
+        connection, transport = connect()
+        task = await started(connection.command("admin", {"hello": 1}, exhaust_allowed=True))
+        connection.data_received(
+            streamed(100, last_request(transport).request_id, {"ok": 1}, more=True)
+        )
+        await task
+        connection.data_received(
+            streamed(101, 100, {"ok": 0, "errmsg": "no", "code": 2}, more=False)
+        )
+        with pytest.raises(CommandError, match="no"):
+            await connection.next_reply(check=True)
+
+    run_virtual(main())
+
+
+def _streaming() -> Coroutine[Any, Any, tuple[Connection, FakeTransport]]:
+    async def make() -> tuple[Connection, FakeTransport]:
+        connection, transport = connect()
+        task = await started(connection.command("admin", {"hello": 1}, exhaust_allowed=True))
+        connection.data_received(
+            streamed(100, last_request(transport).request_id, {"ok": 1}, more=True)
+        )
+        await task
+        return connection, transport
+
+    return make()
+
+
+def test_a_streamed_read_times_out_and_closes(run_virtual: Run) -> None:
+    async def main() -> None:
+        connection, transport = await _streaming()
+        deadline = asyncio.get_running_loop().time() + 2.0
+        with pytest.raises(NetworkTimeout) as caught:
+            await connection.next_reply(deadline=deadline)
+        assert caught.value.timeout_ms == 2000
+        assert connection.closed
+        assert transport.aborted
+        assert not connection.more_to_come
+        # Reading again reports why the connection closed.
+        with pytest.raises(NetworkTimeout):
+            await connection.next_reply()
+
+    run_virtual(main())
+
+
+def test_a_cancelled_streamed_read_closes(run_virtual: Run) -> None:
+    async def main() -> None:
+        connection, _ = await _streaming()
+        task = await started(connection.next_reply())
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert connection.closed
+        assert isinstance(connection.error, NetworkError)
+        assert "cancelled" in str(connection.error)
+
+    run_virtual(main())
+
+
+def test_closing_fails_a_streamed_read(run_virtual: Run) -> None:
+    async def main() -> None:
+        connection, _ = await _streaming()
+        task = await started(connection.next_reply())
+        connection.close()
+        with pytest.raises(NetworkError, match="was closed"):
+            await task
+
+    run_virtual(main())

@@ -367,6 +367,24 @@ def test_perished_connections_are_skipped_at_checkout(run_virtual: Run, fakes: A
     run_virtual(main())
 
 
+def test_when_every_idle_connection_perished_a_new_one_is_opened(
+    run_virtual: Run, fakes: Any
+) -> None:
+    async def main() -> None:
+        # No listener: the events of the quick path are not even built.
+        pool: Pool[Any] = Pool(ADDRESS, fakes.FakeFactory(), PoolOptions())
+        pool.ready()
+        a = await pool.checkout()
+        pool.checkin(a)
+        a.closed = True  # broke while idle
+        got = await pool.checkout()
+        assert got is not a
+        assert got.id == 2
+        assert pool.statistics().total == 1
+
+    run_virtual(main())
+
+
 def test_checkin_of_a_broken_connection_discards_it(run_virtual: Run, fakes: Any) -> None:
     async def main() -> None:
         pool, _, recorder = make_pool(fakes)

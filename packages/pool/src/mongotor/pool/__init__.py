@@ -22,6 +22,14 @@ the handshake, SCRAM authentication) with :class:`ConnectionSettings`;
 :class:`Pool` keeps the connections of one server (:func:`create_pool` for real
 ones, :class:`PoolOptions` for its limits) and reports CMAP events to listeners.
 Errors of using a server carry the facts SDAM needs (:func:`as_application_error`).
+
+The async shell ties them together: :class:`Topology` (:func:`create_topology`
+for real servers) runs one :class:`Monitor` per server, applies every check and
+every operation error through the pure core, selects servers (waiting for the
+topology to change, up to ``serverSelectionTimeoutMS``), polls SRV records for
+``mongodb+srv://``, and hands the client layer a connection with
+``async with topology.checkout(...) as (server, connection)``. SDAM events
+(:class:`TopologyOpening` ... :class:`ServerHeartbeatFailed`) go to listeners.
 """
 
 from __future__ import annotations
@@ -29,6 +37,8 @@ from __future__ import annotations
 from ._auth import authenticate as authenticate
 from ._auth import choose_mechanism as choose_mechanism
 from ._auth import speculative_start as speculative_start
+from ._checkout import Checkout as Checkout
+from ._checkout import Server as Server
 from ._connect import open_connection as open_connection
 from ._connect import split_address as split_address
 from ._connection import Connection as Connection
@@ -61,6 +71,7 @@ from ._errors import ConfigurationError as ConfigurationError
 from ._errors import ConflictingOptionsError as ConflictingOptionsError
 from ._errors import ConnectionStringWarning as ConnectionStringWarning
 from ._errors import DeprecatedOptionWarning as DeprecatedOptionWarning
+from ._errors import EventLoopMismatchError as EventLoopMismatchError
 from ._errors import IncompatibleServerError as IncompatibleServerError
 from ._errors import InvalidCredentialError as InvalidCredentialError
 from ._errors import InvalidOptionValueError as InvalidOptionValueError
@@ -70,6 +81,7 @@ from ._errors import InvalidURIError as InvalidURIError
 from ._errors import RepeatedOptionWarning as RepeatedOptionWarning
 from ._errors import SeedlistDiscoveryError as SeedlistDiscoveryError
 from ._errors import ServerSelectionError as ServerSelectionError
+from ._errors import TopologyClosedError as TopologyClosedError
 from ._errors import UnknownOptionWarning as UnknownOptionWarning
 from ._errors import UnsupportedOptionError as UnsupportedOptionError
 from ._handshake import DRIVER_NAME as DRIVER_NAME
@@ -80,6 +92,14 @@ from ._handshake import parse_handshake as parse_handshake
 from ._hello import normalize_address as normalize_address
 from ._hello import parse_hello as parse_hello
 from ._hello import parse_topology_version as parse_topology_version
+from ._monitor import DEFAULT_RESCAN_SRV_INTERVAL_MS as DEFAULT_RESCAN_SRV_INTERVAL_MS
+from ._monitor import CheckReporter as CheckReporter
+from ._monitor import Monitor as Monitor
+from ._monitor import MonitorFactory as MonitorFactory
+from ._monitor import MonitorSettings as MonitorSettings
+from ._monitor import RoundTripTimes as RoundTripTimes
+from ._monitor import ServerMonitor as ServerMonitor
+from ._monitor import faas_platform as faas_platform
 from ._options import DEFAULT_PORT as DEFAULT_PORT
 from ._options import ConnectionOptions as ConnectionOptions
 from ._options import Host as Host
@@ -111,6 +131,19 @@ from ._read_preference import PRIMARY as PRIMARY
 from ._read_preference import ReadPreference as ReadPreference
 from ._saslprep import SASLprepError as SASLprepError
 from ._saslprep import saslprep as saslprep
+from ._sdam_events import HeartbeatEvent as HeartbeatEvent
+from ._sdam_events import SdamEvent as SdamEvent
+from ._sdam_events import ServerClosed as ServerClosed
+from ._sdam_events import ServerDescriptionChanged as ServerDescriptionChanged
+from ._sdam_events import ServerHeartbeatFailed as ServerHeartbeatFailed
+from ._sdam_events import ServerHeartbeatStarted as ServerHeartbeatStarted
+from ._sdam_events import ServerHeartbeatSucceeded as ServerHeartbeatSucceeded
+from ._sdam_events import ServerOpening as ServerOpening
+from ._sdam_events import TopologyClosed as TopologyClosed
+from ._sdam_events import TopologyDescriptionChanged as TopologyDescriptionChanged
+from ._sdam_events import TopologyEvent as TopologyEvent
+from ._sdam_events import TopologyListener as TopologyListener
+from ._sdam_events import TopologyOpening as TopologyOpening
 from ._selection import Operation as Operation
 from ._selection import ServerSelector as ServerSelector
 from ._selection import choose_server as choose_server
@@ -136,7 +169,13 @@ from ._srv import SrvRecord as SrvRecord
 from ._srv import apply_seedlist as apply_seedlist
 from ._srv import resolve_srv as resolve_srv
 from ._srv import srv_query_name as srv_query_name
+from ._srv_polling import SrvPoller as SrvPoller
+from ._srv_polling import polled_addresses as polled_addresses
+from ._srv_polling import srv_polling_update as srv_polling_update
 from ._tls import ssl_context_from_options as ssl_context_from_options
+from ._topology import DEFAULT_SERVER_SELECTION_TIMEOUT_MS as DEFAULT_SERVER_SELECTION_TIMEOUT_MS
+from ._topology import Topology as Topology
+from ._topology import create_topology as create_topology
 from ._topology_changes import TopologyChanges as TopologyChanges
 from ._topology_changes import pool_ready as pool_ready
 from ._topology_changes import topology_changes as topology_changes
@@ -145,6 +184,10 @@ from ._topology_description import TopologySettings as TopologySettings
 from ._topology_description import TopologyType as TopologyType
 from ._topology_description import initial_topology as initial_topology
 from ._topology_description import update_topology as update_topology
+from ._topology_types import PoolFactory as PoolFactory
+from ._topology_types import ServerStatistics as ServerStatistics
+from ._topology_types import TopologyState as TopologyState
+from ._topology_types import TopologyStatistics as TopologyStatistics
 from ._uri import from_addresses as from_addresses
 from ._uri import parse_uri as parse_uri
 
@@ -152,6 +195,8 @@ __all__ = [
     "BACKPRESSURE_LABELS",
     "DEFAULT_CONNECT_TIMEOUT_MS",
     "DEFAULT_PORT",
+    "DEFAULT_RESCAN_SRV_INTERVAL_MS",
+    "DEFAULT_SERVER_SELECTION_TIMEOUT_MS",
     "DEFAULT_SRV_SERVICE_NAME",
     "DRIVER_NAME",
     "MAX_SUPPORTED_WIRE_VERSION",
@@ -162,6 +207,8 @@ __all__ = [
     "AuthMechanism",
     "AuthenticationError",
     "CheckOutFailedReason",
+    "CheckReporter",
+    "Checkout",
     "CommandError",
     "ConfigurationError",
     "ConflictingOptionsError",
@@ -185,7 +232,9 @@ __all__ = [
     "DeprecatedOptionWarning",
     "ErrorKind",
     "ErrorOutcome",
+    "EventLoopMismatchError",
     "HandshakeResult",
+    "HeartbeatEvent",
     "Host",
     "HostType",
     "IncompatibleServerError",
@@ -194,6 +243,9 @@ __all__ = [
     "InvalidOptionValueWarning",
     "InvalidReadPreferenceError",
     "InvalidURIError",
+    "Monitor",
+    "MonitorFactory",
+    "MonitorSettings",
     "NetworkError",
     "NetworkTimeout",
     "Operation",
@@ -204,6 +256,7 @@ __all__ = [
     "PoolClosedError",
     "PoolCreated",
     "PoolEvent",
+    "PoolFactory",
     "PoolListener",
     "PoolOptions",
     "PoolReady",
@@ -213,19 +266,40 @@ __all__ = [
     "ReadPreference",
     "ReadPreferenceMode",
     "RepeatedOptionWarning",
+    "RoundTripTimes",
     "SASLprepError",
+    "SdamEvent",
     "SeedlistDiscoveryError",
+    "Server",
+    "ServerClosed",
     "ServerDescription",
+    "ServerDescriptionChanged",
+    "ServerHeartbeatFailed",
+    "ServerHeartbeatStarted",
+    "ServerHeartbeatSucceeded",
+    "ServerMonitor",
     "ServerMonitoringMode",
+    "ServerOpening",
     "ServerSelectionError",
     "ServerSelector",
+    "ServerStatistics",
     "ServerType",
+    "SrvPoller",
     "SrvRecord",
     "StateChangeCode",
     "TooManyConnections",
+    "Topology",
     "TopologyChanges",
+    "TopologyClosed",
+    "TopologyClosedError",
     "TopologyDescription",
+    "TopologyDescriptionChanged",
+    "TopologyEvent",
+    "TopologyListener",
+    "TopologyOpening",
     "TopologySettings",
+    "TopologyState",
+    "TopologyStatistics",
     "TopologyType",
     "TopologyVersion",
     "UnknownOptionWarning",
@@ -240,8 +314,10 @@ __all__ = [
     "client_metadata",
     "compare_topology_versions",
     "create_pool",
+    "create_topology",
     "credential_from_options",
     "establishment_error_labels",
+    "faas_platform",
     "from_addresses",
     "handle_application_error",
     "hello_command",
@@ -257,6 +333,7 @@ __all__ = [
     "parse_hello",
     "parse_topology_version",
     "parse_uri",
+    "polled_addresses",
     "pool_ready",
     "resolve_srv",
     "saslprep",
@@ -264,6 +341,7 @@ __all__ = [
     "selection_timeout_error",
     "speculative_start",
     "split_address",
+    "srv_polling_update",
     "srv_query_name",
     "ssl_context_from_options",
     "suitable_servers",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import itertools
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -101,6 +102,12 @@ class Connection(asyncio.Protocol):
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._paused = False
         self._closed = self._loop.create_future()
+        # OP_MSG, "exhaustAllowed": after a reply with moreToCome, the server sends
+        # the next one unasked, answering that reply's requestID.
+        self._exhaust = False  # set by the first exhaust_allowed command
+        self._stream_next: int | None = None
+        self._streamed: deque[Message] = deque()
+        self._stream_waiter: asyncio.Future[None] | None = None
         self._compressor: CompressorId | None = None
         self._compression_level: int | None = None
 
@@ -133,6 +140,13 @@ class Connection(asyncio.Protocol):
         return self._compressor.name.lower() if self._compressor is not None else None
 
     @property
+    def more_to_come(self) -> bool:
+        """Whether the server will send another reply unasked (the last reply of an
+        ``exhaust_allowed`` command had moreToCome set): read it with
+        :meth:`next_reply` before sending anything else."""
+        return self._stream_next is not None or bool(self._streamed)
+
+    @property
     def error(self) -> BaseException | None:
         """Why the connection closed, if it closed because of an error."""
         return self._error
@@ -163,19 +177,44 @@ class Connection(asyncio.Protocol):
         sequences: Sequence[DocumentSequence] = (),
         deadline: float | None = None,
         check: bool = False,
+        exhaust_allowed: bool = False,
     ) -> Mapping[str, Any]:
         """Run ``body`` against database ``db`` and return the reply document.
 
         ``deadline`` is a ``loop.time()`` by which the reply must have arrived
         (default: now plus ``socket_timeout``, or none). With ``check``, an
-        ``ok: 0`` reply raises :class:`CommandError`. Raises
+        ``ok: 0`` reply raises :class:`CommandError`. ``exhaust_allowed`` sets
+        OP_MSG's exhaustAllowed flag: the server may then stream more replies
+        (see :attr:`more_to_come` and :meth:`next_reply`). Raises
         :class:`NetworkTimeout` (the connection is closed, unless the deadline
         had passed before anything was sent), :class:`NetworkError` (closed), and
         :class:`~mongotor.wire.EncodingError` for an unencodable command (the
         connection stays usable). On cancellation the connection is closed.
         """
-        request_id, data = self._encode(db, body, sequences, OpMsgFlags.NONE)
+        flags = OpMsgFlags.NONE
+        if exhaust_allowed:
+            flags, self._exhaust = OpMsgFlags.EXHAUST_ALLOWED, True
+        request_id, data = self._encode(db, body, sequences, flags)
         reply = await self.roundtrip(data, request_id, deadline=deadline)
+        return self._reply_document(reply, check)
+
+    async def next_reply(
+        self, *, deadline: float | None = None, check: bool = False
+    ) -> Mapping[str, Any]:
+        """The next reply the server streams after a reply with moreToCome (see
+        :attr:`more_to_come`). Deadlines, ``check`` and errors as :meth:`command`;
+        on cancellation or timeout the connection is closed. Raises
+        ``RuntimeError`` when no further reply is coming."""
+        if not self._streamed:
+            if self._state is ConnectionState.CLOSED:
+                assert self._error is not None
+                raise self._error
+            if self._stream_next is None:
+                raise RuntimeError(f"{self!r} has no streamed reply to read")
+            await self._await_streamed(self._deadline(deadline))
+        return self._reply_document(self._streamed.popleft(), check)
+
+    def _reply_document(self, reply: Message, check: bool) -> Mapping[str, Any]:
         if not isinstance(reply, OpMsg):
             error = self._network_error(
                 f"{self.address} answered OP_MSG with opcode {type(reply).__name__}"
@@ -193,6 +232,24 @@ class Connection(asyncio.Protocol):
                 max_wire_version=self.max_wire_version,
             )
         return document
+
+    async def _await_streamed(self, deadline: float | None) -> None:
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._stream_waiter = waiter
+        timer = None
+        if deadline is not None:
+            timer = self._loop.call_at(
+                deadline, self._timed_out, waiter, max(0.0, deadline - self._loop.time())
+            )
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            self._fail(self._network_error(f"a streamed read from {self.address} was cancelled"))
+            raise
+        finally:
+            self._stream_waiter = None
+            if timer is not None:
+                timer.cancel()
 
     async def send(
         self,
@@ -264,6 +321,15 @@ class Connection(asyncio.Protocol):
         try:
             self._framer.feed(data)
             while (message := self._framer.next_message()) is not NEED_DATA:
+                # Only a connection that allowed exhaust looks for moreToCome (an
+                # enum test per reply is not free).
+                streaming = self._exhaust and isinstance(message, OpMsg) and message.more_to_come
+                if self._stream_next is not None and message.response_to == self._stream_next:
+                    self._stream_next = message.request_id if streaming else None
+                    self._streamed.append(message)
+                    if self._stream_waiter is not None and not self._stream_waiter.done():
+                        self._stream_waiter.set_result(None)
+                    continue
                 future = self._pending.pop(message.response_to, None)
                 if future is None:
                     self._fail(
@@ -272,6 +338,8 @@ class Connection(asyncio.Protocol):
                         )
                     )
                     return
+                if streaming:
+                    self._stream_next = message.request_id
                 if not future.done():
                     future.set_result(message)
         except ProtocolError as exc:
@@ -364,6 +432,11 @@ class Connection(asyncio.Protocol):
         for future in pending.values():
             if not future.done():
                 future.set_exception(error)
+        self._stream_next = None
+        self._streamed.clear()
+        waiter = self._stream_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(error)
         self._wake_writers(error)
         transport = self._transport
         if transport is not None:

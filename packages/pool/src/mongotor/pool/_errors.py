@@ -28,6 +28,7 @@ __all__ = [
     "ConflictingOptionsError",
     "ConnectionStringWarning",
     "DeprecatedOptionWarning",
+    "EventLoopMismatchError",
     "IncompatibleServerError",
     "InvalidCredentialError",
     "InvalidOptionValueError",
@@ -37,6 +38,7 @@ __all__ = [
     "RepeatedOptionWarning",
     "SeedlistDiscoveryError",
     "ServerSelectionError",
+    "TopologyClosedError",
     "UnknownOptionWarning",
     "UnsupportedOptionError",
 ]
@@ -237,6 +239,33 @@ class ServerSelectionError(Exception):
         self.topology = topology
         self.timeout_ms = timeout_ms
         super().__init__(message)
+
+
+class TopologyClosedError(Exception):
+    """The topology (the client) was closed: nothing more can be done with it."""
+
+    #: Whose fault: the caller's, who closed it.
+    remote = False
+    #: Retrying on a closed client cannot help.
+    retryable = False
+
+
+class EventLoopMismatchError(RuntimeError):
+    """An object bound to one event loop was used from another (DESIGN rule 9).
+
+    Create the client inside the loop that uses it (with Tornado, after the
+    IOLoop starts, e.g. in ``main()`` run by ``asyncio.run``). ``owner`` is the
+    ``repr()`` of the object that was misused.
+    """
+
+    remote = False
+    retryable = False
+
+    def __init__(self, owner: str) -> None:
+        self.owner = owner
+        super().__init__(
+            f"{owner} is bound to another event loop; create it in the loop that uses it"
+        )
 
 
 class ConnectionStringWarning(UserWarning):

@@ -48,6 +48,7 @@ from ._pool_events import (
     PoolReady,
     emit,
 )
+from ._pool_events import logger as events_logger
 from ._pool_types import C, ConnectionFactory, PoolState, PoolStatistics
 from ._settings import ConnectionSettings, PoolOptions
 
@@ -242,7 +243,9 @@ class Pool(Generic[C]):
         """
         loop = self._bind_loop()
         started = loop.time()
-        self._emit(ConnectionCheckOutStarted(self.address))
+        observed = self._observed()
+        if observed:
+            self._emit(ConnectionCheckOutStarted(self.address))
         if self._state is not PoolState.READY:
             error: Exception = (
                 PoolClosedError(self.address)
@@ -251,17 +254,27 @@ class Pool(Generic[C]):
             )
             self._check_out_failed(started, error)
             raise error
+        if self._available and not self._waiters:
+            # The common case, decided at once: an idle connection and nobody ahead.
+            connection = self._take_available(started)
+            if connection is not None:
+                self._in_use[connection.id] = connection
+                if observed:
+                    self._emit(
+                        ConnectionCheckedOut(self.address, connection.id, loop.time() - started)
+                    )
+                return connection
         waiter: _Waiter[C] = _Waiter(loop.create_future())
         self._waiters.append(waiter)
         self._assign()
         future = waiter.future
         try:
-            if not future.done():
-                limit = self._wait_limit(started, deadline)
-                if limit is not None:
-                    waiter.timer = loop.call_at(limit, self._expire, waiter, limit - started)
-                await future
-            connection = future.result()
+            # Awaiting a future _assign already completed does not suspend; its
+            # timer, if any, is stopped below.
+            limit = self._wait_limit(started, deadline)
+            if limit is not None:
+                waiter.timer = loop.call_at(limit, self._expire, waiter, limit - started)
+            connection = await future
         except asyncio.CancelledError:
             self._abandon(waiter)
             self._check_out_failed(started, None)
@@ -271,7 +284,8 @@ class Pool(Generic[C]):
             raise
         finally:
             waiter.stop_timer()
-        self._emit(ConnectionCheckedOut(self.address, connection.id, loop.time() - started))
+        if observed:
+            self._emit(ConnectionCheckedOut(self.address, connection.id, loop.time() - started))
         return connection
 
     def checkin(self, connection: C) -> None:
@@ -281,7 +295,8 @@ class Pool(Generic[C]):
         if self._in_use.get(connection.id) is not connection:
             raise ValueError(f"connection {connection.id} is not checked out of {self!r}")
         del self._in_use[connection.id]
-        self._emit(ConnectionCheckedIn(self.address, connection.id))
+        if self._observed():
+            self._emit(ConnectionCheckedIn(self.address, connection.id))
         self._release(connection)
         self._assign()
 
@@ -573,6 +588,10 @@ class Pool(Generic[C]):
 
     def _emit(self, event: PoolEvent) -> None:
         emit(event, self._listeners)
+
+    def _observed(self) -> bool:
+        # Events on the hot path are only built when someone would see them.
+        return bool(self._listeners) or events_logger.isEnabledFor(logging.DEBUG)
 
 
 def create_pool(

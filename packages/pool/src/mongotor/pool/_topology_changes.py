@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ._server_description import ServerDescription, ServerType
 from ._topology_description import STALE_PRIMARY_NEWER, TopologyDescription, TopologyType
 
-__all__ = ["TopologyChanges", "pool_ready", "topology_changes"]
+__all__ = ["TopologyChanges", "description_changed", "pool_ready", "topology_changes"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,4 +62,19 @@ def pool_ready(topology: TopologyDescription, server: ServerDescription) -> bool
     direct (TopologyType Single) and its type is known."""
     return server.type.is_data_bearing or (
         topology.type is TopologyType.SINGLE and server.is_available
+    )
+
+
+def description_changed(old: TopologyDescription, new: TopologyDescription) -> bool:
+    """Whether a TopologyDescriptionChangedEvent is due (SDAM Logging and
+    Monitoring, "Events API": when the descriptions are not equal): the type,
+    the replica set name and election maxima, or any server under SDAM
+    equality differ (round trip times do not count)."""
+    return not (
+        old.type is new.type
+        and old.set_name == new.set_name
+        and old.max_set_version == new.max_set_version
+        and old.max_election_id == new.max_election_id
+        and old.servers.keys() == new.servers.keys()
+        and all(server.sdam_equal(new.servers[a]) for a, server in old.servers.items())
     )

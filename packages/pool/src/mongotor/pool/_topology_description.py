@@ -191,15 +191,17 @@ class TopologyDescription:
     def check_compatible(self) -> None:
         """Raise :class:`IncompatibleServerError` for the first server whose wire
         protocol range does not overlap mongotor's (Server Selection step 2)."""
+        if self.compatibility_error is None:
+            return
         incompatible = _first_incompatible(self.servers.values())
-        if incompatible is not None:
-            server, message = incompatible
-            raise IncompatibleServerError(
-                message,
-                address=server.address,
-                min_wire_version=server.min_wire_version,
-                max_wire_version=server.max_wire_version,
-            )
+        assert incompatible is not None  # compatibility_error says there is one
+        server, message = incompatible
+        raise IncompatibleServerError(
+            message,
+            address=server.address,
+            min_wire_version=server.min_wire_version,
+            max_wire_version=server.max_wire_version,
+        )
 
 
 def initial_topology(settings: TopologySettings) -> TopologyDescription:

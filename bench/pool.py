@@ -1,0 +1,301 @@
+"""bench/pool: round trips through mongotor.pool beside PyMongo's async client.
+
+    uv run --all-packages python -m bench.pool [--quick]
+
+One fakemongo server in a child process (``python -m fakemongo --port 0``);
+everything below is client-process CPU time per operation (median of 7 runs),
+all peers in the same run:
+
+1. Round trips: a ping and a 1-document find (small_doc.json, by ``_id``)
+   - the floor: a bare ``asyncio.Protocol`` on one socket sending pre-encoded
+     bytes and waiting for the whole reply (no decoding); and the same with
+     mongotor.wire's ``Framer`` decoding each reply, to show the codec's share;
+   - mongotor.pool: the same pre-built bytes through a pooled connection
+     (``Connection.roundtrip``, check-out and check-in included: the issue's
+     target, within 1.3x of the floor); ``connection.command`` on one
+     connection; and the full facade, ``topology.checkout`` (server selection,
+     pool, SDAM error routing) + ``connection.command``;
+   - PyMongo's ``AsyncMongoClient``: ``client.admin.command("ping")``,
+     ``db.command({"find": ...})`` and ``collection.find_one``.
+2. Pool check-out + check-in with no I/O, at concurrency 1 and 100 (100 tasks
+   on a pool of 10: the wait queue), through ``Pool`` and through
+   ``Topology.checkout``; a bare task switch for scale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pymongo import AsyncMongoClient
+
+from mongotor.pool import (
+    MonitorSettings,
+    PoolOptions,
+    ServerMonitoringMode,
+    create_topology,
+    open_connection,
+)
+from mongotor.wire import NEED_DATA, Framer, encode_op_msg
+
+from ._common import Timing, fakemongo_process, format_ns, load, measure_async, table
+
+PING = {"ping": 1}
+FIND = {"find": "docs", "filter": {"_id": 1}, "limit": 1, "singleBatch": True}
+_LENGTH_BYTES = 4
+
+
+class _Floor(asyncio.Protocol):
+    """The floor: write pre-encoded bytes, wait for one whole reply, decode nothing."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.waiter: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        if len(self.buffer) >= _LENGTH_BYTES:
+            length = int.from_bytes(self.buffer[:_LENGTH_BYTES], "little")
+            if len(self.buffer) >= length:
+                del self.buffer[:length]
+                assert self.waiter is not None
+                self.waiter.set_result(None)
+
+    async def roundtrip(self, data: bytes) -> None:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(data)
+        await self.waiter
+
+
+class _FloorDecoded(_Floor):
+    """The floor plus mongotor.wire's Framer decoding each reply: what the codec costs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.framer = Framer()
+
+    def data_received(self, data: bytes) -> None:
+        self.framer.feed(data)
+        while self.framer.next_message() is not NEED_DATA:
+            assert self.waiter is not None
+            self.waiter.set_result(None)
+
+
+def _row(name: str, timing: Timing, floor: Timing | None, target: str = "-") -> list[str]:
+    ratio = f"{timing.per_op_ns / floor.per_op_ns:.2f}x" if floor else "1.00x"
+    return [name, format_ns(timing.per_op_ns), ratio, f"{timing.spread:.0%}", target]
+
+
+async def _seed(address: str) -> None:
+    connection = await open_connection(address)
+    try:
+        document = dict(load("small_doc.json"), _id=1)
+        await connection.command("bench", {"drop": "docs"})
+        await connection.command("bench", {"insert": "docs", "documents": [document]}, check=True)
+    finally:
+        connection.close()
+
+
+def bench_round_trips(uri: str, quick: bool) -> list[list[str]]:
+    number = 300 if quick else 2000
+    address = uri.removeprefix("mongodb://").rstrip("/")
+    host, port = address.rsplit(":", 1)
+    rows: list[list[str]] = []
+    with asyncio.Runner() as runner:
+        run = runner.run
+        run(_seed(address))
+        # No background heartbeats while measuring: 60 s between checks, on both sides.
+        topology = create_topology(
+            uri,
+            monitor_settings=MonitorSettings(
+                heartbeat_frequency_ms=60_000, mode=ServerMonitoringMode.POLL
+            ),
+        )
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+            uri, heartbeatFrequencyMS=60_000
+        )
+        _, floor = run(runner.get_loop().create_connection(_Floor, host, int(port)))
+        _, decoded = run(runner.get_loop().create_connection(_FloorDecoded, host, int(port)))
+        connection = run(open_connection(address))
+        pool = topology.server(run(topology.select_server("read")).address).pool
+        database = client.bench  # bound once, as an application would
+        collection = database.docs
+        try:
+            for label, db, body in (("ping", "admin", PING), ("find 1 document", "bench", FIND)):
+                request_id = 7  # one request at a time: the same id can be reused
+                data = encode_op_msg(request_id, {**body, "$db": db})
+
+                async def bare(data: bytes = data) -> None:
+                    await floor.roundtrip(data)
+
+                async def bare_decoded(data: bytes = data) -> None:
+                    await decoded.roundtrip(data)
+
+                async def prebuilt(data: bytes = data, request_id: int = request_id) -> None:
+                    pooled = await pool.checkout()
+                    try:
+                        await pooled.roundtrip(data, request_id)
+                    finally:
+                        pool.checkin(pooled)
+
+                async def command(db: str = db, body: dict[str, Any] = body) -> None:
+                    await connection.command(db, body)
+
+                async def facade(db: str = db, body: dict[str, Any] = body) -> None:
+                    async with topology.checkout("read") as (_, pooled):
+                        await pooled.command(db, body)
+
+                peers: list[tuple[str, Callable[[], Awaitable[object]], str]] = [
+                    ("floor + mongotor.wire Framer decode (the codec's share)", bare_decoded, "-"),
+                    ("mongotor: pooled connection, pre-built bytes", prebuilt, "<= 1.30x"),
+                    ("mongotor: connection.command", command, "-"),
+                    ("mongotor: topology.checkout + command", facade, "-"),
+                ]
+                if body is PING:
+                    peers.append(
+                        (
+                            "pymongo: client.admin.command('ping')",
+                            lambda: client.admin.command("ping"),
+                            "-",
+                        )
+                    )
+                else:
+                    peers.append(
+                        (
+                            "pymongo: db.command({'find': ...})",
+                            lambda: database.command(dict(FIND)),
+                            "-",
+                        )
+                    )
+                    peers.append(
+                        (
+                            "pymongo: collection.find_one({'_id': 1})",
+                            lambda: collection.find_one({"_id": 1}),
+                            "-",
+                        )
+                    )
+                t_floor = measure_async(run, bare, number=number)
+                rows.append(_row(f"{label}: bare asyncio round trip (floor)", t_floor, None))
+                for name, operation, target in peers:
+                    timing = measure_async(run, operation, number=number)
+                    rows.append(_row(f"{label}: {name}", timing, t_floor, target))
+        finally:
+            connection.close()
+            assert floor.transport is not None
+            floor.transport.close()
+            assert decoded.transport is not None
+            decoded.transport.close()
+            run(topology.close())
+            run(client.close())
+    return rows
+
+
+def bench_checkout(uri: str, quick: bool) -> list[list[str]]:
+    number = 2000 if quick else 20_000
+    rows: list[list[str]] = []
+    with asyncio.Runner() as runner:
+        run = runner.run
+        topology = create_topology(
+            uri,
+            pool_options=PoolOptions(max_pool_size=10),
+            monitor_settings=MonitorSettings(
+                heartbeat_frequency_ms=60_000, mode=ServerMonitoringMode.POLL
+            ),
+        )
+        try:
+            selected = run(topology.select_server("read"))
+            pool = topology.server(selected.address).pool
+
+            async def fill() -> None:
+                held = [await pool.checkout() for _ in range(10)]
+                for connection in held:
+                    pool.checkin(connection)
+
+            run(fill())
+
+            async def switch() -> None:
+                await asyncio.sleep(0)
+
+            async def pool_cycle() -> None:
+                connection = await pool.checkout()
+                pool.checkin(connection)
+
+            async def topology_cycle() -> None:
+                async with topology.checkout("read"):
+                    pass
+
+            for name, operation in (
+                ("bare task switch (asyncio.sleep(0))", switch),
+                ("Pool.checkout + checkin", pool_cycle),
+                ("Topology.checkout (select + pool) + checkin", topology_cycle),
+            ):
+                timing = measure_async(run, operation, number=number)
+                rows.append([name, "1", format_ns(timing.per_op_ns), f"{timing.spread:.0%}"])
+
+            def concurrently(cycle: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+                # 100 tasks on a pool of 10, each holding its connection across a
+                # task switch: 90 wait in the queue at any time.
+                async def hold() -> None:
+                    await cycle()
+
+                async def hundred() -> None:
+                    await asyncio.gather(*(hold() for _ in range(100)))
+
+                return hundred
+
+            async def pool_held() -> None:
+                connection = await pool.checkout()
+                await asyncio.sleep(0)
+                pool.checkin(connection)
+
+            async def topology_held() -> None:
+                async with topology.checkout("read"):
+                    await asyncio.sleep(0)
+
+            for name, cycle in (
+                ("bare task switch (asyncio.sleep(0))", switch),
+                ("Pool.checkout + switch + checkin", pool_held),
+                ("Topology.checkout (select + pool) + switch + checkin", topology_held),
+            ):
+                timing = measure_async(run, concurrently(cycle), number=max(1, number // 100))
+                rows.append(
+                    [name, "100", format_ns(timing.per_op_ns / 100), f"{timing.spread:.0%}"]
+                )
+        finally:
+            run(topology.close())
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="mongotor.pool round trips vs PyMongo async")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
+    args = parser.parse_args()
+    with fakemongo_process() as uri:
+        print(
+            table(
+                "Round trips to fakemongo (another process): client CPU time per operation "
+                "(median of 7)",
+                ["operation", "CPU/op", "vs floor", "spread", "target"],
+                bench_round_trips(uri, args.quick),
+            )
+        )
+        print()
+        print(
+            table(
+                "Check-out + check-in, no I/O: CPU time per cycle (median of 7)",
+                ["operation", "concurrency", "CPU/cycle", "spread"],
+                bench_checkout(uri, args.quick),
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
