@@ -103,7 +103,9 @@ def run_suite(suite: Suite) -> tuple[str, int, str]:
     _, rcode, report = run(
         "coverage", [sys.executable, "-m", "coverage", "report", "--fail-under=100"], env
     )
-    tail = "\n".join(out.strip().splitlines()[-1:])
+    lines = out.strip().splitlines()
+    # Keep pytest's closing line, and the per-suite tallies of the spec tests.
+    tail = "\n".join([line for line in lines if line.startswith("spec ")] + lines[-1:])
     return title, rcode, f"{tail}\n{combined}{report}"
 
 
@@ -126,8 +128,10 @@ def main() -> int:
     failed = [title for title, code, _ in results if code != 0]
     counts = dict.fromkeys(("passed", "failed", "skipped", "xfailed", "error"), 0)
     for _, _, output in results:
-        for number, word in SUMMARY.findall(output):
-            counts[word.rstrip("s")] += int(number)
+        for line in output.splitlines():
+            if not line.startswith("spec "):  # the spec tallies repeat pytest's counts
+                for number, word in SUMMARY.findall(line):
+                    counts[word.rstrip("s")] += int(number)
     print()
     # The closing line, in the form CI reads: "tests: N passed, N failed, N skipped".
     print(

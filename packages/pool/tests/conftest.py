@@ -258,3 +258,54 @@ def spec_root() -> Path:
     except specs.SpecFetchError as error:
         pytest.fail(f"the specification tests are unavailable: {error}")
     return root
+
+
+# ---------------------------------------------------------------- per-suite tally
+# The [pool] issue asks the run to print passed / total for each specification
+# suite, and why any case was skipped; pytest's own summary mixes them all.
+_SUITE_OF: dict[str, str] = {}
+_TALLY: dict[str, dict[str, int]] = {}
+_SKIPPED: list[tuple[str, str]] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            if fixture in _SUITES:
+                _SUITE_OF[item.nodeid] = _SUITES[fixture][0] + (
+                    " (load-balanced: refused)" if "load_balanced" in fixture else ""
+                )
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    suite = _SUITE_OF.get(report.nodeid)
+    if suite is None or (report.when != "call" and not (report.failed or report.skipped)):
+        return
+    tally = _TALLY.setdefault(
+        suite, {"passed": 0, "failed": 0, "xfailed": 0, "skipped": 0, "total": 0}
+    )
+    if report.when == "teardown" and not report.failed:
+        return
+    tally["total"] += 1
+    if hasattr(report, "wasxfail"):
+        tally["xfailed"] += 1
+    elif report.skipped:
+        tally["skipped"] += 1
+        _SKIPPED.append((report.nodeid, str(report.longrepr)))
+    elif report.passed:
+        tally["passed"] += 1
+    else:
+        tally["failed"] += 1
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not _TALLY:
+        return
+    terminalreporter.section("specification suites")
+    for suite, tally in sorted(_TALLY.items()):
+        extra = "".join(f", {tally[k]} {k}" for k in ("failed", "xfailed", "skipped") if tally[k])
+        terminalreporter.write_line(
+            f"spec suite {suite}: {tally['passed']}/{tally['total']} passed{extra}"
+        )
+    for nodeid, reason in _SKIPPED:
+        terminalreporter.write_line(f"spec skipped {nodeid}: {reason}")
