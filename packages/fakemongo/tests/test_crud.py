@@ -4,6 +4,7 @@ returns. Each non-obvious expectation names its manual page."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -185,6 +186,8 @@ def test_find_options(numbers: Database[dict[str, Any]]) -> None:
     assert len(limited["cursor"]["firstBatch"]) == 3 and limited["cursor"]["id"] == 0
     assert numbers.n.find_one({"s": "17"}, {"_id": 0, "v": 1}) == {"v": 7}
     assert numbers.missing.find_one() is None
+    # Manual, "$natural": -1 is the reverse of insertion order.
+    assert [d["_id"] for d in numbers.n.find().sort("$natural", -1).limit(2)] == [249, 248]
     assert list(numbers.n.find({"_id": {"$lt": 3}}).hint([("_id", 1)])) == [
         {"_id": i, "v": i, "s": str(i)} for i in range(3)
     ]
@@ -198,7 +201,8 @@ def test_find_options(numbers: Database[dict[str, Any]]) -> None:
         ({"limit": "x"}, 14, None),
         ({"hint": "nope"}, 2, "hint provided does not correspond to an existing index"),
         ({"filter": {"$where": "1"}}, 115, None),
-        ({"tailable": True}, 2, "fakemongo does not support the option 'tailable' yet"),
+        ({"returnKey": True}, 2, "fakemongo does not support the option 'returnKey' yet"),
+        ({"sort": {"$natural": 2}}, 2, "$natural sort cannot be set to a value other than -1 or 1"),
         ({"bogus": 1}, 40415, "BSON field 'find.bogus' is an unknown field."),
         ({"sort": {"a": 2}}, 15975, None),
         ({"projection": {"a": 1, "b": 0}}, 31254, None),
@@ -361,7 +365,9 @@ conditions = st.one_of(
 @given(
     docs=st.lists(st.fixed_dictionaries({}, optional={"a": values, "b": values}), max_size=25),
     condition=conditions,
-    sort=st.sampled_from([None, [("a", 1)], [("b", -1), ("_id", 1)]]),
+    # Every sort ends with _id: documents that tie on the sort key come back in
+    # plan order (index order or natural order), as in mongod.
+    sort=st.sampled_from([None, [("a", 1), ("_id", 1)], [("b", -1), ("_id", 1)]]),
 )
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -575,3 +581,115 @@ def test_transactions_are_refused_as_a_standalone_refuses_them(
         )
         session.abort_transaction()
     assert client.tx.c.count_documents({}) == 0
+
+
+# ---------------------------------------------------------------- tailable cursors
+
+
+def test_tailable_cursor_follows_a_capped_collection(db: Database[dict[str, Any]]) -> None:
+    # Manual, "Tailable Cursors": on a capped collection a tailable cursor
+    # stays open after the last document and returns those inserted later.
+    from pymongo import CursorType
+
+    db.create_collection("log", capped=True, size=4096)
+    db.log.insert_many([{"_id": 1, "k": "a"}, {"_id": 2, "k": "b"}])
+    cursor = db.log.find(
+        {"k": {"$ne": "skip"}}, {"_id": 1}, cursor_type=CursorType.TAILABLE, skip=1
+    )
+    assert [d["_id"] for d in cursor] == [2]
+    assert cursor.alive
+    db.log.insert_many([{"_id": 3, "k": "skip"}, {"_id": 4, "k": "c"}])
+    assert [d["_id"] for d in cursor] == [4]
+    cursor.close()
+    # An empty capped collection gives a dead cursor at once.
+    db.create_collection("empty", capped=True, size=4096)
+    reply = db.command("find", "empty", tailable=True)
+    assert reply["cursor"]["id"] == 0
+
+
+def test_await_data_waits_for_an_insert(
+    client: MongoClient[dict[str, Any]], db: Database[dict[str, Any]]
+) -> None:
+    from pymongo import CursorType
+
+    db.create_collection("log", capped=True, size=4096)
+    db.log.insert_one({"_id": 1})
+    first = db.command("find", "log", tailable=True, awaitData=True)
+    cursor_id = first["cursor"]["id"]
+    # Nothing new: the getMore waits maxTimeMS, then answers an empty batch
+    # with the cursor still open.
+    empty = db.command("getMore", cursor_id, collection="log", maxTimeMS=10)
+    assert empty["cursor"]["nextBatch"] == [] and empty["cursor"]["id"] == cursor_id
+    cursor = db.log.find(cursor_type=CursorType.TAILABLE_AWAIT).max_await_time_ms(5_000)
+    assert next(cursor)["_id"] == 1
+    import threading
+
+    inserter = threading.Thread(target=lambda: client[db.name].log.insert_one({"_id": 2}))
+    inserter.start()
+    assert next(cursor)["_id"] == 2  # the waiting getMore woke up for the insert
+    inserter.join()
+    cursor.close()
+    db.command("killCursors", "log", cursors=[cursor_id])
+
+
+def test_tailable_errors(db: Database[dict[str, Any]]) -> None:
+    db.create_collection("log", capped=True, size=4096)
+    db.plain.insert_one({})
+    for options, code in [
+        ({"awaitData": True}, 9),
+        ({"tailable": True, "sort": {"_id": 1}}, 2),
+    ]:
+        with pytest.raises(OperationFailure) as info:
+            db.command("find", "log", **options)
+        assert info.value.code == code
+    with pytest.raises(OperationFailure) as info:
+        db.command("find", "plain", tailable=True)
+    assert info.value.code == 2
+    assert db.command("find", "missing", tailable=True)["cursor"]["id"] == 0
+    assert db.command("find", "log", tailable=True, sort={"$natural": 1})["cursor"]["id"] == 0
+    plain = db.command("find", "plain", batchSize=0)["cursor"]["id"]
+    with pytest.raises(OperationFailure) as info:
+        db.command("getMore", plain, collection="plain", maxTimeMS=5)
+    assert info.value.code == 2
+
+
+def test_capped_position_lost(db: Database[dict[str, Any]]) -> None:
+    # The capped collection overwrote the document the cursor stopped at.
+    db.create_collection("log", capped=True, size=4096, max=2)
+    db.log.insert_many([{"_id": 1}, {"_id": 2}])
+    cursor_id = db.command("find", "log", tailable=True)["cursor"]["id"]
+    db.log.insert_many([{"_id": 3}, {"_id": 4}, {"_id": 5}])
+    with pytest.raises(OperationFailure) as info:
+        db.command("getMore", cursor_id, collection="log")
+    assert info.value.code == 136
+    with pytest.raises(OperationFailure) as info:
+        db.command("getMore", cursor_id, collection="log")
+    assert info.value.code == 43
+
+
+@pytest.mark.asyncio
+async def test_await_data_cursor_killed_while_waiting() -> None:
+    from fakemongo import FakeMongo
+    from fakemongo._dispatch import Context, run_command
+
+    async with FakeMongo() as server:
+        state = server.state
+        ctx = Context(state, state.new_connection("test"), "db")
+        await run_command(ctx, {"create": "log", "capped": True, "size": 4096, "$db": "db"})
+        await run_command(ctx, {"insert": "log", "documents": [{"_id": 1}], "$db": "db"})
+        found = await run_command(
+            ctx, {"find": "log", "tailable": True, "awaitData": True, "$db": "db"}
+        )
+        cursor_id = found["cursor"]["id"]
+        waiting = asyncio.ensure_future(
+            run_command(
+                ctx, {"getMore": cursor_id, "collection": "log", "maxTimeMS": 60_000, "$db": "db"}
+            )
+        )
+        await asyncio.sleep(0)  # let the getMore start waiting
+        await run_command(ctx, {"killCursors": "log", "cursors": [cursor_id], "$db": "db"})
+        await run_command(ctx, {"drop": "log", "$db": "db"})
+        await run_command(ctx, {"create": "log", "capped": True, "size": 4096, "$db": "db"})
+        await run_command(ctx, {"insert": "log", "documents": [{"_id": 2}], "$db": "db"})
+        reply = await asyncio.wait_for(waiting, 10)
+        assert reply["code"] == 43

@@ -7,15 +7,16 @@ ordered batches stop at the first error, unordered ones go on).
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Iterator, Mapping
 from typing import Any
 
 from bson import Int64, ObjectId, Regex
 
 from ._args import check_fields, collection_name, get_bool, get_document, get_int
 from ._bsonorder import MISSING, sort_key
-from ._cursors import DEFAULT_FIRST_BATCH, Cursor, cursor_reply
+from ._cursors import DEFAULT_FIRST_BATCH, END_OF_DATA, Cursor, cursor_reply
 from ._dispatch import Context, command
 from ._errors import CommandError, ErrorCode
 from ._paths import LeafArrays, candidates, parse_field_path
@@ -120,7 +121,7 @@ def _refuse(body: Mapping[str, Any], *options: str) -> None:
 
 def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, int | None, bool]:
     check_fields("find", body, _FIND_OPTIONS)
-    _refuse(body, "tailable", "awaitData", "returnKey", "showRecordId")
+    _refuse(body, "returnKey", "showRecordId")
     skip = _non_negative("find", body, "skip") or 0
     limit = _non_negative("find", body, "limit") or None
     batch_size = _non_negative("find", body, "batchSize")
@@ -151,23 +152,87 @@ def find(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     if fast is not None:
         return fast
     query, batch_size, single_batch = _find_query(ctx, body, name)
+    tailable = _tailable_options(body, query)
     cursor = Cursor(
         f"{ctx.db}.{name}",
-        query.documents(),
+        _tail(query) if tailable else query.documents(),
         batch_size=batch_size,
         no_timeout=get_bool("find", body, "noCursorTimeout"),
+        tailable=tailable,
+        await_data=get_bool("find", body, "awaitData"),
         remaining=query.limit,
     )
     first = DEFAULT_FIRST_BATCH if batch_size is None else batch_size
-    batch = cursor.next_batch(first or None)
+    # batchSize 0 opens the cursor without returning anything (manual: "find").
+    batch = cursor.next_batch(first) if first else []
     # maxTimeMS bounds the find itself; later batches come from getMore.
     query.deadline = None
+    if tailable and first and not batch and not cursor.exhausted:
+        # Manual, "Tailable Cursors": a tailable cursor that finds nothing at
+        # first is dead; the client must query again.
+        cursor.exhausted = True
     if single_batch:
         cursor.exhausted = True
         cursor.held = None
     elif not cursor.exhausted:
         ctx.server.cursors.register(cursor)
     return cursor_reply(cursor, batch, first=True)
+
+
+def _tailable_options(body: Mapping[str, Any], query: Query) -> bool:
+    """Validate tailable / awaitData (manual: "Tailable Cursors"): only on a
+    capped collection, in natural order."""
+    tailable = get_bool("find", body, "tailable")
+    if get_bool("find", body, "awaitData") and not tailable:
+        raise CommandError(
+            ErrorCode.FailedToParse, "Cannot set 'awaitData' without also setting 'tailable'"
+        )
+    if not tailable:
+        return False
+    sort = body.get("sort")
+    if sort and dict(sort) != {"$natural": 1}:
+        raise CommandError(
+            ErrorCode.BadValue, "cannot use tailable option with a sort other than {$natural: 1}"
+        )
+    if query.collection is not None and not query.collection.capped:
+        raise CommandError(
+            ErrorCode.BadValue,
+            f"error processing query: ns={query.collection.namespace} "
+            "tailable cursor requested on non capped collection",
+        )
+    return query.collection is not None
+
+
+def _tail(query: Query) -> Iterator[Any]:
+    """Matching documents in insertion order, then END_OF_DATA whenever it
+    has caught up, resuming after the last document it saw."""
+    collection = query.collection
+    assert collection is not None
+    last: Any = None
+    skip = query.skip
+    while True:
+        keys = list(collection.documents)
+        if last is None:
+            start = 0
+        elif last in collection.documents:
+            start = keys.index(last) + 1
+        else:
+            # The capped collection overwrote the cursor's position.
+            raise CommandError(
+                ErrorCode.CappedPositionLost,
+                f"CollectionScan died due to position in capped collection being deleted. "
+                f"Last seen record id: {last}",
+            )
+        for key in keys[start:]:
+            doc = collection.documents[key]
+            last = key
+            if not query.matcher.matches(doc):
+                continue
+            if skip:
+                skip -= 1
+                continue
+            yield doc if query.projection is None else query.projection.apply(doc)
+        yield END_OF_DATA
 
 
 # The fields of a plain lookup by _id (what find_one({"_id": x}) sends).
@@ -215,7 +280,7 @@ def _find_by_id(ctx: Context, body: dict[str, Any], name: str) -> dict[str, Any]
 
 
 @command("getMore")
-def get_more(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+def get_more(ctx: Context, body: dict[str, Any]) -> dict[str, Any] | Awaitable[dict[str, Any]]:
     """The next batch of an open cursor; 43 CursorNotFound for unknown ids."""
     cursor_id = body["getMore"]
     if not isinstance(cursor_id, Int64):
@@ -235,11 +300,53 @@ def get_more(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             "BSON field 'getMore.collection' is missing but a required field",
         )
     batch_size = _non_negative("getMore", body, "batchSize")
+    max_time_ms = _non_negative("getMore", body, "maxTimeMS")
     cursor = ctx.server.cursors.get(int(cursor_id), f"{ctx.db}.{collection}")
-    batch = cursor.next_batch(batch_size or cursor.batch_size or None)
+    if max_time_ms is not None and not cursor.await_data:
+        raise CommandError(
+            ErrorCode.BadValue, "cannot set maxTimeMS on getMore command for a non-awaitData cursor"
+        )
+    limit = batch_size or cursor.batch_size or None
+    batch = _next_batch(ctx, cursor, limit)
+    if not batch and cursor.await_data and not cursor.exhausted:
+        # Manual, "Tailable Cursors": with awaitData a getMore waits up to
+        # maxTimeMS (1 second by default) for new documents.
+        return _await_data(ctx, cursor, limit, 1.0 if max_time_ms is None else max_time_ms / 1000)
+    return cursor_reply(cursor, batch, first=False)
+
+
+def _next_batch(ctx: Context, cursor: Cursor, limit: int | None) -> list[Any]:
+    try:
+        batch = cursor.next_batch(limit)
+    except CommandError:
+        ctx.server.cursors.kill(cursor.cursor_id)  # e.g. CappedPositionLost
+        raise
     if cursor.exhausted and cursor.held is None:
         ctx.server.cursors.kill(cursor.cursor_id)
-    return cursor_reply(cursor, batch, first=False)
+    return batch
+
+
+async def _await_data(
+    ctx: Context, cursor: Cursor, limit: int | None, wait_seconds: float
+) -> dict[str, Any]:
+    db, _, name = cursor.namespace.partition(".")
+    collection = ctx.server.storage.collection(db, name)
+    # A live tailable cursor's collection exists: dropping it kills the cursor.
+    assert collection is not None
+    waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    collection.insert_waiters.append(waiter)
+    try:
+        async with asyncio.timeout(wait_seconds):
+            await waiter
+    except TimeoutError:
+        pass
+    finally:
+        if waiter in collection.insert_waiters:
+            collection.insert_waiters.remove(waiter)
+    # The cursor may have been killed or its collection dropped meanwhile.
+    if ctx.server.cursors.cursors.get(cursor.cursor_id) is not cursor:
+        raise CommandError(ErrorCode.CursorNotFound, f"cursor id {cursor.cursor_id} not found")
+    return cursor_reply(cursor, _next_batch(ctx, cursor, limit), first=False)
 
 
 @command("killCursors")

@@ -22,7 +22,11 @@ from bson import Int64
 from ._errors import CommandError, ErrorCode
 from ._identity import MAX_BSON_OBJECT_SIZE
 
-__all__ = ["DEFAULT_FIRST_BATCH", "Cursor", "CursorStore", "cursor_reply"]
+__all__ = ["DEFAULT_FIRST_BATCH", "END_OF_DATA", "Cursor", "CursorStore", "cursor_reply"]
+
+#: Yielded by a tailable source that has nothing more for now: the batch ends
+#: but the cursor stays open for documents inserted later.
+END_OF_DATA: Any = object()
 
 DEFAULT_FIRST_BATCH = 101
 # The batch travels inside {cursor: {...}, ok: 1}: keep room for that wrapper.
@@ -63,6 +67,8 @@ class Cursor:
                     doc = next(self.source)
                 except StopIteration:
                     self.exhausted = True
+                    break
+                if doc is END_OF_DATA:
                     break
             doc_size = len(bson.encode(doc))
             if batch and size + doc_size > _REPLY_BUDGET:

@@ -18,6 +18,7 @@ class ErrorCode(IntEnum):
     """MongoDB server error codes; the member name is the reply's ``codeName``."""
 
     InternalError = 1
+    CappedPositionLost = 136
     InterruptedAtShutdown = 11600
     Location51176 = 51176
     Location51175 = 51175

@@ -42,6 +42,7 @@ class Query:
     skip: int = 0
     limit: int | None = None
     variables: Mapping[str, Any] | None = None  # the command's ``let``, evaluated
+    natural: int = 1  # -1: {$natural: -1}, newest first
     deadline: float | None = None  # time.monotonic() past which maxTimeMS has expired
 
     @property
@@ -70,6 +71,8 @@ class Query:
     def documents(self) -> Iterator[dict[str, Any]]:
         """The query's result: matched, sorted, skipped, limited and projected."""
         rows: Iterator[tuple[dict[str, Any], int | None]] = self.matches()
+        if self.natural == -1:
+            rows = reversed(list(rows))
         if self.sort is not None and self.sort.keys:
             spec, string_key = self.sort, self.string_key
             rows = iter(sorted(rows, key=lambda row: document_sort_key(row[0], spec, string_key)))
@@ -132,6 +135,15 @@ def compile_query(
     with bound_variables(variables or {}):
         matcher = compile_filter(filter, string_key)
     sort_spec = None
+    natural = 1
+    if isinstance(sort, Mapping) and len(sort) == 1 and "$natural" in sort:
+        # Manual, "$natural": 1 is insertion order (no sort), -1 the reverse.
+        natural = -1 if sort["$natural"] == -1 else 1
+        if sort["$natural"] not in (1, -1):
+            raise CommandError(
+                ErrorCode.BadValue, "$natural sort cannot be set to a value other than -1 or 1"
+            )
+        sort = None
     if sort is not None:
         if not isinstance(sort, Mapping):
             raise CommandError(
@@ -173,8 +185,9 @@ def compile_query(
         compiled_projection,
         skip,
         limit,
-        variables,
-        deadline,
+        variables=variables,
+        deadline=deadline,
+        natural=natural,
     )
 
 

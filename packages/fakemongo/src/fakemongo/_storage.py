@@ -10,6 +10,7 @@ in step: a write that violates a unique index changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Hashable, Iterator, Mapping
 from typing import Any
@@ -59,6 +60,8 @@ class Collection:
             "_id_", [("_id", 1)], {"v": 2, "key": {"_id": 1}, "name": "_id_"}, unique=True
         )
         self.indexes: dict[str, Index] = {"_id_": id_index}
+        # Futures of awaitData getMores waiting for an insert (tailable cursors).
+        self.insert_waiters: list[asyncio.Future[None]] = []
 
     @property
     def namespace(self) -> str:
@@ -94,7 +97,16 @@ class Collection:
             index.add(key, keys)
         self.documents[key] = doc
         self._enforce_cap()
+        self.wake_waiters()
         return key
+
+    def wake_waiters(self) -> None:
+        """Wake the awaitData getMores waiting on this collection (after an
+        insert, or when the collection goes away)."""
+        waiters, self.insert_waiters = self.insert_waiters, []
+        # One that timed out may not have left the list yet: skip it.
+        for waiter in [w for w in waiters if not w.done()]:
+            waiter.set_result(None)
 
     def replace(self, key: Hashable, new: dict[str, Any]) -> None:
         """Swap the document stored under ``key`` for ``new`` (same ``_id``)."""
@@ -197,13 +209,18 @@ class Storage:
         database = self.databases.get(db)
         if database is None or name not in database.collections:
             return False
-        del database.collections[name]
+        database.collections.pop(name).wake_waiters()
         if not database.collections:
             del self.databases[db]
         return True
 
     def drop_database(self, db: str) -> bool:
-        return self.databases.pop(db, None) is not None
+        database = self.databases.pop(db, None)
+        if database is None:
+            return False
+        for collection in database.collections.values():
+            collection.wake_waiters()
+        return True
 
     def rename(self, source: Collection, db: str, name: str) -> None:
         validate_namespace(db, name)
