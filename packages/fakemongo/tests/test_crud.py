@@ -693,3 +693,9 @@ async def test_await_data_cursor_killed_while_waiting() -> None:
         await run_command(ctx, {"insert": "log", "documents": [{"_id": 2}], "$db": "db"})
         reply = await asyncio.wait_for(waiting, 10)
         assert reply["code"] == 43
+
+
+def test_lowercase_aliases_of_stats_commands(numbers: Database[dict[str, Any]]) -> None:
+    # mongod registers "collstats" and "dbstats" as aliases (listCommands shows them).
+    assert numbers.command("collstats", "n")["count"] == 250
+    assert numbers.command("dbstats")["objects"] == 250

@@ -264,7 +264,7 @@ def _index_sizes(collection: Collection, scale: int) -> dict[str, int]:
     }
 
 
-@command("collStats")
+@command("collStats", "collstats")
 def coll_stats(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Counts and sizes of one collection (manual: collStats). A missing
     collection reports zeros, as mongod does since it ignores NamespaceNotFound."""
@@ -306,7 +306,7 @@ def coll_stats(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     return stats
 
 
-@command("dbStats")
+@command("dbStats", "dbstats")
 def db_stats(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Counts and sizes of one database (manual: dbStats)."""
     check_fields("dbStats", body, ("scale", "freeStorage"))
