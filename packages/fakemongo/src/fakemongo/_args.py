@@ -9,6 +9,7 @@ read/write concern, API version, comment...) are listed once here (manual:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -80,10 +81,11 @@ def missing_field(command: str, field: str) -> CommandError:
 
 
 def check_fields(command: str, body: Mapping[str, Any], allowed: Iterable[str]) -> None:
-    """Raise 40415 for the first field neither ``allowed`` nor generic."""
+    """Raise 40415 for the first field, after the command's own (whatever
+    alias it was spelled with), that is neither ``allowed`` nor generic."""
     known = set(allowed)
-    for field in body:
-        if field != command and field not in known and field not in GENERIC_ARGUMENTS:
+    for field in itertools.islice(body, 1, None):
+        if field not in known and field not in GENERIC_ARGUMENTS:
             raise unknown_field(command, field)
 
 
