@@ -255,10 +255,17 @@ async def test_abandoned_and_cancelled_cursors_are_killed(
 
 
 @pytest.mark.asyncio
-async def test_tailable_cursors_are_refused_by_fakemongo(db: Database[Any]) -> None:
+async def test_tailable_cursor_follows_a_capped_collection(db: Database[Any]) -> None:
+    # Manual, "Tailable Cursors": the cursor stays open at the end of the
+    # capped collection and later returns the documents inserted after it.
     await db.create_collection("capped", capped=True, size=4096)
-    with pytest.raises(ProgrammingError):
-        await db.capped.find(tailable=True, await_data=True).to_list()
+    await db.capped.insert_many([{"_id": 1}, {"_id": 2}])
+    cursor = db.capped.find(tailable=True)
+    assert [doc["_id"] async for doc in cursor] == [1, 2]
+    assert cursor.alive
+    await db.capped.insert_one({"_id": 3})
+    assert [doc["_id"] async for doc in cursor] == [3]
+    await cursor.close()
 
 
 @pytest.mark.asyncio

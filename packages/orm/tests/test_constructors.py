@@ -1,0 +1,136 @@
+"""Generated constructors do exactly what the generic one does: the same values
+kept, the same errors, for every kind of field and input."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+from bson import ObjectId
+
+from mongotor.orm import (
+    Collection,
+    DateTimeField,
+    EmbeddedDocument,
+    EmbeddedField,
+    IntegerField,
+    ListField,
+    ReferenceField,
+    StringField,
+    ValidationError,
+    VersionField,
+)
+from mongotor.orm._document import BaseDocument
+from mongotor.orm._init import UNSET
+
+
+class Part(EmbeddedDocument):
+    label = StringField(required=True)
+
+
+class Owner(Collection):
+    __collection__ = "owner"
+
+
+class Thing(Collection):
+    __collection__ = "thing"
+    name = StringField(name="n")
+    count = IntegerField(default=1, min_value=0)
+    when = DateTimeField(default=lambda: datetime(2024, 1, 1))
+    tags = ListField(StringField(), default=list)
+    part = EmbeddedField(Part)
+    parts = ListField(EmbeddedField(Part))
+    owner = ReferenceField(Owner)
+    version = VersionField()
+
+
+class Empty(EmbeddedDocument):
+    pass
+
+
+def outcome(cls: type[BaseDocument], init: Any, values: dict[str, Any]) -> Any:
+    instance = object.__new__(cls)
+    try:
+        init(instance, **values)
+    except ValidationError as exc:
+        return ("errors", exc.errors)
+    return ("data", sorted(instance._data), instance.to_mongo(), instance._refs)
+
+
+saved_owner = Owner()
+saved_owner._id = ObjectId()
+
+CASES: list[dict[str, Any]] = [
+    {},
+    {"name": "a", "count": 3, "tags": ["x"], "part": Part(label="p"), "parts": [Part(label="q")]},
+    {"name": 3, "count": -1, "tags": [1], "parts": [{"label": 2}], "nope": 1},
+    {"part": {"label": "from a dict"}, "owner": saved_owner, "when": datetime(2020, 1, 1)},
+    {"owner": Owner(), "name": None},
+    {"owner": ObjectId()},
+]
+
+
+@pytest.mark.parametrize("values", CASES)
+def test_generated_and_generic_constructors_agree(values: dict[str, Any]) -> None:
+    generated = outcome(Thing, Thing.__init__, values)
+    generic = outcome(Thing, BaseDocument._init_generic, values)
+    assert generated == generic
+
+
+class BadDefault(Collection):
+    n = IntegerField(default=lambda: -1, min_value=0)
+    m = IntegerField()
+
+
+@pytest.mark.parametrize("values", [{}, {"m": "x"}, {"n": 2}])
+def test_made_defaults_agree(values: dict[str, Any]) -> None:
+    generated = outcome(BadDefault, BadDefault.__init__, values)
+    generic = outcome(BadDefault, BaseDocument._init_generic, values)
+    assert generated == generic
+
+
+def test_the_version_cannot_be_given_either_way() -> None:
+    with pytest.raises(Exception, match="kept by the ORM"):
+        Thing(version=2)
+    with pytest.raises(Exception, match="kept by the ORM"):
+        BaseDocument._init_generic(object.__new__(Thing), version=2)
+
+
+def test_a_model_without_fields() -> None:
+    assert Empty()._data == {}
+    with pytest.raises(ValidationError) as caught:
+        Empty(x=1)
+    assert caught.value.errors == {"x": "Empty has no such field"}
+
+
+def test_a_constructor_of_its_own_is_kept_and_may_call_the_generated_one() -> None:
+    class Custom(Thing):
+        extra = StringField()
+
+        def __init__(self, **values: Any) -> None:
+            values.setdefault("extra", "from custom")
+            super().__init__(**values)
+
+    class Child(Custom):
+        more = StringField()
+
+    custom = Custom(name="c")
+    assert (custom.name, custom.extra) == ("c", "from custom")
+    child = Child(more="m")
+    assert (child.more, child.extra, child.count) == ("m", "from custom", 1)
+    assert Child.__init__ is Custom.__init__  # inherited, not replaced
+    with pytest.raises(ValidationError) as caught:
+        Custom(nope=1)
+    assert caught.value.errors == {"nope": "Custom has no such field"}
+
+
+def test_fields_with_names_python_cannot_take_use_the_generic_constructor() -> None:
+    Odd = type("Odd", (Collection,), {"__collection__": "odd", "not-a-name": StringField()})
+    assert "__init__" not in Odd.__dict__  # Collection's, which hands it to the generic one
+    odd = Odd(**{"not-a-name": "x"})
+    assert odd._data == {"not-a-name": "x"}
+
+
+def test_unset_has_a_name() -> None:
+    assert repr(UNSET) == "UNSET"
