@@ -77,6 +77,41 @@ def table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> s
     return "\n".join(out)
 
 
+def measure_pair(
+    ours: Callable[[], object], theirs: Callable[[], object], *, number: int, repeats: int = 15
+) -> tuple[Timing, Timing, float]:
+    """Time two implementations in alternation and return both timings and the
+    median of the per-round ratios ours/theirs.
+
+    On a shared machine the CPU's speed drifts between rounds; timing the pair
+    back to back in each round and taking the median of the ratios cancels the
+    drift that separate runs of each would fold into their comparison.
+    """
+    ours()
+    theirs()
+    ours_samples: list[float] = []
+    theirs_samples: list[float] = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            for fn, samples in ((ours, ours_samples), (theirs, theirs_samples)):
+                start = time.process_time_ns()
+                for _ in range(number):
+                    fn()
+                samples.append((time.process_time_ns() - start) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    ratio = statistics.median(a / b for a, b in zip(ours_samples, theirs_samples, strict=True))
+
+    def timing(samples: list[float]) -> Timing:
+        median = statistics.median(samples)
+        return Timing(median, (max(samples) - min(samples)) / median if median else 0.0)
+
+    return timing(ours_samples), timing(theirs_samples), ratio
+
+
 def measure_async(
     run: Callable[[Coroutine[Any, Any, object]], object],
     operation: Callable[[], Awaitable[object]],
