@@ -83,3 +83,53 @@ def test_many_messages_in_one_chunk_and_buffer_compaction() -> None:
     framer.feed(one[10:])
     assert isinstance(framer.next_message(), OpMsg)
     assert repr(framer) == "<Framer ok buffered=0 max_message_size=48000000>"
+
+
+def test_a_mutable_chunk_is_copied_so_its_owner_may_reuse_it() -> None:
+    data = encode_op_msg(1, {"ping": 1})
+    for chunk in (bytearray(data), memoryview(bytearray(data))):
+        framer = Framer()
+        framer.feed(chunk)
+        chunk[len(data) - 6 : len(data) - 1] = b"\xff" * 5  # the owner reuses its buffer
+        assert framer.next_message() == OpMsg({"ping": 1}, [], request_id=1)
+
+
+def test_messages_spanning_chunks_with_the_next_one_behind_and_compaction() -> None:
+    # A chunk that ends mid-message is kept as it came; the next chunk turns the
+    # buffer into a bytearray, from which whole messages are copied out while
+    # another follows them, and whose consumed front is dropped past 64 KiB.
+    one = encode_op_msg(1, {"x": "y" * 1000})
+    count = (1 << 16) // len(one) + 3
+    framer = Framer()
+    framer.feed(one[:10])
+    assert framer.next_message() is NEED_DATA
+    framer.feed(one[10:] + one * count + one[:10])
+    seen = 0
+    while (message := framer.next_message()) is not NEED_DATA:
+        assert message == OpMsg({"x": "y" * 1000}, [], request_id=1)
+        seen += 1
+    assert seen == count + 1
+    assert framer.buffered == 10
+    framer.feed(one[10:])
+    assert framer.next_message() == OpMsg({"x": "y" * 1000}, [], request_id=1)
+    assert framer.buffered == 0
+
+
+def test_a_message_assembled_from_chunks_is_handed_over_and_the_buffer_renewed() -> None:
+    first, second = encode_op_msg(1, {"a": "b" * 300}), encode_op_msg(2, {"c": 1})
+    framer = Framer()
+    framer.feed(first[:100])
+    framer.feed(bytearray(first[100:200]))
+    framer.feed(memoryview(first)[200:])
+    assert framer.next_message() == OpMsg({"a": "b" * 300}, [], request_id=1)
+    assert framer.next_message() is NEED_DATA
+    framer.feed(second)
+    assert framer.next_message() == OpMsg({"c": 1}, [], request_id=2)
+
+
+def test_a_lower_max_message_size_applies_to_a_length_already_checked() -> None:
+    framer = Framer()
+    framer.feed(encode_op_msg(1, {"x": "y" * 100}))  # its length is checked here...
+    framer.max_message_size = 64  # ...and again against the new limit
+    with pytest.raises(MessageTooLargeError):
+        framer.next_message()

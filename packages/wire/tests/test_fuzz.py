@@ -27,6 +27,8 @@ from mongotor.wire import (
 from mongotor.wire._compression import CompressorId
 
 VALID = [
+    encode_op_msg(5, {"find": "c", "filter": {"a": 1}}),  # the decoder's fast path
+    encode_op_msg(6, {"x": "y" * 5000}),  # the fast path, decoding from a view
     encode_op_msg(1, {"insert": "c"}, [DocumentSequence("documents", [{"a": 1}, {"b": "x"}])]),
     encode_op_msg(2, {"ping": 1}, flags=OpMsgFlags.CHECKSUM_PRESENT),
     OpQuery("admin.$cmd", {"hello": 1}, {"x": 1}).to_bytes(),

@@ -155,13 +155,18 @@ class CommandCursor(Generic[DocumentT]):
         if length is not None and length < 0:
             raise ValueError("length must be non-negative")
         documents: list[DocumentT] = []
+        buffer = self._buffer
         while length is None or len(documents) < length:
-            if not self._buffer and not await self._refill():
+            if not buffer and not await self._refill():
                 break
-            take = len(self._buffer) if length is None else length - len(documents)
-            while self._buffer and take:
-                documents.append(self._buffer.popleft())
-                take -= 1
+            take = len(buffer) if length is None else length - len(documents)
+            if take >= len(buffer):
+                # A whole batch (always, without a length): moved in one C call,
+                # not one Python step per document.
+                documents.extend(buffer)
+                buffer.clear()
+            else:
+                documents.extend(buffer.popleft() for _ in range(take))
         return documents
 
     def __await__(self) -> Generator[Any, None, list[DocumentT]]:

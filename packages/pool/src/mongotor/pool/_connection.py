@@ -66,6 +66,15 @@ class ConnectionState(enum.Enum):
     CLOSED = "closed"
 
 
+# Read on every operation: module constants, because reading a member off its
+# Enum class runs Python code on CPython 3.11 (~0.1 us), and so does any test
+# or operator on an IntFlag member (encode_op_msg takes the flags as an int).
+_CLOSED = ConnectionState.CLOSED
+_NO_FLAGS = int(OpMsgFlags.NONE)
+_EXHAUST_ALLOWED = int(OpMsgFlags.EXHAUST_ALLOWED)
+_MORE_TO_COME = int(OpMsgFlags.MORE_TO_COME)
+
+
 class Connection(asyncio.Protocol):
     """A socket to ``address``: send commands, await their replies.
 
@@ -121,7 +130,7 @@ class Connection(asyncio.Protocol):
     @property
     def closed(self) -> bool:
         """Whether the connection is closed (it can never be used again)."""
-        return self._state is ConnectionState.CLOSED
+        return self._state is _CLOSED
 
     @property
     def established(self) -> bool:
@@ -191,9 +200,9 @@ class Connection(asyncio.Protocol):
         :class:`~mongotor.wire.EncodingError` for an unencodable command (the
         connection stays usable). On cancellation the connection is closed.
         """
-        flags = OpMsgFlags.NONE
+        flags = _NO_FLAGS
         if exhaust_allowed:
-            flags, self._exhaust = OpMsgFlags.EXHAUST_ALLOWED, True
+            flags, self._exhaust = _EXHAUST_ALLOWED, True
         request_id, data = self._encode(db, body, sequences, flags)
         reply = await self.roundtrip(data, request_id, deadline=deadline)
         return self._reply_document(reply, check)
@@ -263,7 +272,7 @@ class Connection(asyncio.Protocol):
         unacknowledged, ``w: 0`` write). Returns once the bytes are handed to
         the transport, waiting first for its buffer to drain if it is full.
         Raises as :meth:`command`."""
-        _, data = self._encode(db, body, sequences, OpMsgFlags.MORE_TO_COME)
+        _, data = self._encode(db, body, sequences, _MORE_TO_COME)
         self._write(data)
         if self._paused:
             await self._drain(self._deadline(deadline))
@@ -370,7 +379,7 @@ class Connection(asyncio.Protocol):
         db: str,
         body: Mapping[str, Any],
         sequences: Sequence[DocumentSequence],
-        flags: OpMsgFlags,
+        flags: int,
     ) -> tuple[int, bytes]:
         request_id = next_request_id()
         data = encode_op_msg(request_id, {**body, "$db": db}, sequences, flags=flags)
@@ -380,7 +389,7 @@ class Connection(asyncio.Protocol):
         return request_id, data
 
     def _write(self, data: bytes) -> None:
-        if self._state is ConnectionState.CLOSED:
+        if self._state is _CLOSED:
             assert self._error is not None
             raise self._error
         assert self._transport is not None

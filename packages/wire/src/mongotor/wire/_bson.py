@@ -97,7 +97,11 @@ def _array_keys(count: int) -> list[str]:
 
 
 def decode_document(
-    view: memoryview, codec_options: CodecOptions[Any], *, opcode: int, offset: int
+    view: bytes | bytearray | memoryview,
+    codec_options: CodecOptions[Any],
+    *,
+    opcode: int,
+    offset: int,
 ) -> Mapping[str, Any]:
     """Decode exactly one document that fills ``view``."""
     try:

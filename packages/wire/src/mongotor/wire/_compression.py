@@ -142,7 +142,7 @@ def compress_message(
 
 
 def decompress_message(
-    data: bytes, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    data: bytes | bytearray, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
 ) -> tuple[bytes, CompressorId]:
     """Unwrap a whole OP_COMPRESSED (header included) into the original message.
 

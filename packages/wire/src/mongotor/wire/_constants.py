@@ -50,6 +50,9 @@ class OpCode(IntEnum):
 # --- OP_MSG (OP_MSG spec: flagBits, sections) ---
 # uint32 flagBits, then sections, then an optional uint32 CRC-32C checksum.
 OP_MSG_FLAGS = struct.Struct("<I")
+# flagBits, the first section's kind byte and the int32 length that starts a
+# kind-0 section's document: all a decoder needs to spot the common shape.
+OP_MSG_START = struct.Struct("<IBi")
 # A kind-1 section starts with its int32 size (counting itself) then a cstring.
 INT32 = struct.Struct("<i")
 UINT32 = struct.Struct("<I")

@@ -46,32 +46,36 @@ class NeedData(Enum):
 #: Returned by :meth:`Framer.next_message` when no whole message is buffered.
 NEED_DATA: Final = NeedData.NEED_DATA
 
-_Decoder: TypeAlias = Callable[[bytes, int, int, CodecOptions[Any], CompressorId | None], Message]
+_Decoder: TypeAlias = Callable[
+    [bytes | bytearray, int, int, CodecOptions[Any], CompressorId | None], Message
+]
 _DECODERS: dict[int, _Decoder] = {
     OpCode.OP_MSG: decode_op_msg,
     OpCode.OP_QUERY: decode_op_query,
     OpCode.OP_REPLY: decode_op_reply,
 }
+_OP_MSG = int(OpCode.OP_MSG)
+_OP_COMPRESSED = int(OpCode.OP_COMPRESSED)
 # Compact the buffer once this much has been consumed from its front; below
 # it, consumed bytes are skipped by offset rather than moved.
 _COMPACT_AT = 1 << 16
 
 
-def _check_length(length: int, max_message_size: int) -> None:
+def _length_error(length: int, max_message_size: int) -> ProtocolError:
+    """The error for a declared length below the header's or above the maximum."""
     if length < HEADER_SIZE:
-        raise MalformedMessageError(
+        return MalformedMessageError(
             "message length is shorter than its header", declared_length=length, offset=0
         )
-    if length > max_message_size:
-        raise MessageTooLargeError(
-            f"message length exceeds the maximum message size {max_message_size}",
-            declared_length=length,
-            offset=0,
-        )
+    return MessageTooLargeError(
+        f"message length exceeds the maximum message size {max_message_size}",
+        declared_length=length,
+        offset=0,
+    )
 
 
 def decode_message(
-    data: bytes,
+    data: bytes | bytearray,
     codec_options: CodecOptions[Any] = DEFAULT_CODEC_OPTIONS,
     *,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
@@ -82,17 +86,29 @@ def decode_message(
     """
     if len(data) < HEADER_SIZE:
         raise MalformedMessageError("message shorter than its header", actual_length=len(data))
-    length, request_id, response_to, opcode = HEADER.unpack_from(data)
-    _check_length(length, max_message_size)
+    (length,) = INT32.unpack_from(data)
+    if length < HEADER_SIZE or length > max_message_size:
+        raise _length_error(length, max_message_size)
     if length != len(data):
         raise MalformedMessageError(
             "message length does not match the bytes given",
-            opcode=opcode,
+            opcode=HEADER.unpack_from(data)[3],
             declared_length=length,
             actual_length=len(data),
         )
+    return _decode_checked(data, codec_options, max_message_size)
+
+
+def _decode_checked(
+    data: bytes | bytearray, codec_options: CodecOptions[Any], max_message_size: int
+) -> Message:
+    """:func:`decode_message` once the declared length is known to be valid and
+    to match ``data`` (the Framer has checked it already)."""
+    _, request_id, response_to, opcode = HEADER.unpack_from(data)
+    if opcode == _OP_MSG:  # nearly every message: no table, no compressor
+        return decode_op_msg(data, request_id, response_to, codec_options)
     compressor: CompressorId | None = None
-    if opcode == OpCode.OP_COMPRESSED:
+    if opcode == _OP_COMPRESSED:
         data, compressor = decompress_message(data, max_message_size=max_message_size)
         opcode = HEADER.unpack_from(data)[3]
     try:
@@ -111,7 +127,7 @@ class Framer:
     raising that error, and the connection must be closed.
     """
 
-    __slots__ = ("_buffer", "_codec_options", "_error", "_max_message_size", "_pos")
+    __slots__ = ("_buffer", "_codec_options", "_error", "_length", "_max_message_size", "_pos")
 
     def __init__(
         self,
@@ -119,8 +135,16 @@ class Framer:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         codec_options: CodecOptions[Any] = DEFAULT_CODEC_OPTIONS,
     ) -> None:
-        self._buffer = bytearray()
+        # The bytes not handed out yet are _buffer[_pos:]. Messages are decoded
+        # in place, not copied out: a message that arrives in one chunk is
+        # decoded from that chunk (kept as it was fed, when it is bytes), and one
+        # that spans chunks from the bytearray it was assembled in, which is
+        # handed over whole when it holds just that message (see next_message).
+        self._buffer: bytes | bytearray = b""
         self._pos = 0
+        # The declared length of the message at _pos once checked (0: not yet),
+        # so that it is read and checked once, not at every feed and call.
+        self._length = 0
         self._max_message_size = max_message_size
         self._codec_options = codec_options
         self._error: ProtocolError | None = None
@@ -133,6 +157,7 @@ class Framer:
     @max_message_size.setter
     def max_message_size(self, value: int) -> None:
         self._max_message_size = value
+        self._length = 0  # check the next message against the new limit
 
     @property
     def buffered(self) -> int:
@@ -144,8 +169,19 @@ class Framer:
         next message's declared length is known to be invalid."""
         if self._error is not None:
             raise self._error
-        self._buffer += data
-        if self.buffered >= 4:
+        buffer = self._buffer
+        if self._pos == len(buffer):
+            # Nothing buffered: keep the chunk itself (bytes() copies only a
+            # mutable chunk, which its owner may reuse).
+            self._buffer, self._pos = bytes(data), 0
+        elif isinstance(buffer, bytes):
+            # A message spans chunks: assemble it in a bytearray from here on.
+            self._buffer = bytearray(memoryview(buffer)[self._pos :])
+            self._buffer += data
+            self._pos = 0
+        else:
+            buffer += data
+        if not self._length and len(self._buffer) - self._pos >= 4:
             self._check_next_length()
 
     def next_message(self) -> Message | Literal[NeedData.NEED_DATA]:
@@ -154,37 +190,43 @@ class Framer:
             raise self._error
         buffer = self._buffer
         pos = self._pos
-        if len(buffer) - pos < 4:
+        length = self._length
+        if not length:
+            if len(buffer) - pos < 4:
+                return NEED_DATA
+            length = self._check_next_length()
+        end = pos + length
+        if len(buffer) < end:
             return NEED_DATA
-        length = self._check_next_length()
-        if len(buffer) - pos < length:
-            return NEED_DATA
-        data = bytes(buffer[pos : pos + length])
-        pos += length
-        if pos == len(buffer):
-            buffer.clear()
-            pos = 0
-        elif pos >= _COMPACT_AT:
-            del buffer[:pos]
-            pos = 0
-        self._pos = pos
+        self._length = 0
+        data: bytes | bytearray
+        if isinstance(buffer, bytes):
+            data = buffer[pos:end]  # the chunk itself when it is just this message
+        elif pos == 0 and end == len(buffer):
+            data = buffer  # exactly this message: handed over, replaced just below
+        else:
+            data = bytes(memoryview(buffer)[pos:end])
+        if end == len(buffer):
+            self._buffer, self._pos = b"", 0
+        elif end >= _COMPACT_AT and isinstance(buffer, bytearray):
+            del buffer[:end]
+            self._pos = 0
+        else:
+            self._pos = end
         try:
-            return decode_message(
-                data, self._codec_options, max_message_size=self._max_message_size
-            )
+            return _decode_checked(data, self._codec_options, self._max_message_size)
         except ProtocolError as exc:
             self._error = exc
             raise
 
     def _check_next_length(self) -> int:
-        (length,) = INT32.unpack_from(self._buffer, self._pos)
-        try:
-            _check_length(length, self._max_message_size)
-        except ProtocolError as exc:
-            self._error = exc
-            self._buffer.clear()  # nothing after a bad header can be used
-            raise
-        return int(length)
+        length: int = INT32.unpack_from(self._buffer, self._pos)[0]
+        if length < HEADER_SIZE or length > self._max_message_size:
+            self._error = _length_error(length, self._max_message_size)
+            self._buffer, self._pos = b"", 0  # nothing after a bad header can be used
+            raise self._error
+        self._length = length
+        return length
 
     def __repr__(self) -> str:
         state = "failed" if self._error is not None else "ok"

@@ -167,7 +167,7 @@ def _pack(layout: Any, *values: int) -> bytes:
 
 
 def decode_op_query(
-    data: bytes,
+    data: bytes | bytearray,
     request_id: int,
     response_to: int,
     codec_options: CodecOptions[Any],
@@ -221,7 +221,7 @@ def decode_op_query(
 
 
 def decode_op_reply(
-    data: bytes,
+    data: bytes | bytearray,
     request_id: int,
     response_to: int,
     codec_options: CodecOptions[Any],
@@ -253,7 +253,7 @@ def decode_op_reply(
 
 
 def _split_documents(
-    data: bytes,
+    data: bytes | bytearray,
     view: memoryview,
     offset: int,
     end: int,
