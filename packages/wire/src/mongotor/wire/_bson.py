@@ -24,6 +24,7 @@ __all__ = [
     "EncodingError",
     "decode_document",
     "decode_documents",
+    "dict_to_bson",
     "encode_document",
     "encode_documents",
 ]
@@ -35,6 +36,9 @@ DocumentLike: TypeAlias = Mapping[str, Any] | bytes | bytearray | memoryview
 # them directly saves a frame and an isinstance check per document, which is a
 # measurable share of a 1,000-document insert (see bench/wire).
 _dict_to_bson = bson._dict_to_bson
+#: bson's C encoder, ``(mapping, check_keys, codec_options) -> bytes``, for
+#: the OP_MSG encoder's fast path; it raises bson's own errors.
+dict_to_bson = _dict_to_bson
 _bson_to_dict = bson._bson_to_dict
 _decode_all = bson.decode_all
 _array_of_documents_to_buffer = bson._array_of_documents_to_buffer

@@ -53,6 +53,9 @@ OP_MSG_FLAGS = struct.Struct("<I")
 # flagBits, the first section's kind byte and the int32 length that starts a
 # kind-0 section's document: all a decoder needs to spot the common shape.
 OP_MSG_START = struct.Struct("<IBi")
+# The header, flagBits and a kind-0 section's kind byte in one pack: everything
+# an encoder writes before the body of a message without document sequences.
+OP_MSG_PREFIX = struct.Struct("<iiiiIB")
 # A kind-1 section starts with its int32 size (counting itself) then a cstring.
 INT32 = struct.Struct("<i")
 UINT32 = struct.Struct("<I")

@@ -23,6 +23,7 @@ from ._bson import (
     EncodingError,
     decode_document,
     decode_documents,
+    dict_to_bson,
     encode_document,
     encode_documents,
 )
@@ -33,6 +34,7 @@ from ._constants import (
     INT32,
     OP_MSG_FLAGS,
     OP_MSG_KNOWN_REQUIRED_BITS,
+    OP_MSG_PREFIX,
     OP_MSG_REQUIRED_BITS_MASK,
     OP_MSG_START,
     UINT32,
@@ -141,10 +143,22 @@ def encode_op_msg(
     Documents may be mappings or already-encoded BSON (not re-encoded).
     Raises :class:`EncodingError` for anything that cannot be encoded.
     """
+    if not sequences and not flags and type(body) is dict:
+        # Nearly every command: a dict body and nothing else. One C encode, one
+        # pack and one concatenation; anything that fails here is retried on
+        # the general path below, which names the fault precisely.
+        try:
+            encoded = dict_to_bson(body, False, codec_options)
+            prefix = OP_MSG_PREFIX.pack(
+                _FIXED_SIZE + len(encoded), request_id, response_to, _OP_MSG, 0, _BODY
+            )
+        except Exception:  # noqa: S110 - reported by the general path
+            pass
+        else:
+            return prefix + encoded
     encoded_body = encode_document(body, codec_options)
     length = _FIXED_SIZE + len(encoded_body)
     if not sequences and not flags:
-        # The common case (every command without a document sequence): one join.
         return b"".join((_header(length, request_id, response_to), _NO_FLAGS_KIND_0, encoded_body))
     parts: list[Any] = [b"", _pack_flags(flags), _KIND_0, encoded_body]
     for sequence in sequences:
