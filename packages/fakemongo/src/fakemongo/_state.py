@@ -48,6 +48,9 @@ class ServerOptions:
     compressors: tuple[str, ...] = ("snappy", "zstd", "zlib")
     enable_test_commands: bool = True
     ttl_monitor_seconds: float = 60.0  # mongod's ttlMonitorSleepSecs
+    # The replica set this server is a member of (mongod --replSet), or None
+    # for a standalone. Members accept lsid/txnNumber (retryable writes).
+    replica_set_name: str | None = None
 
 
 @dataclass(slots=True)
