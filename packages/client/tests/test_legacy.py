@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import bson
 import pytest
 
 from mongotor.client import Client, OperationKind
@@ -225,3 +226,36 @@ async def test_map_reduce() -> None:
     }
     assert replace.kind is OperationKind.WRITE and replace.command["out"] == {"replace": "totals"}
     assert merge.command["out"] == {"merge": "merged", "db": "app"}
+
+
+@pytest.mark.asyncio
+async def test_update_takes_an_id_like_remove_and_find_one() -> None:
+    # The 2012 README updated by ``user["_id"]``; a spec that is not a mapping
+    # is an _id, as remove() and find_one() already read it.
+    executor = FakeExecutor().answer({"ok": 1, "n": 1, "nModified": 1})
+    users = fake_database(executor).users
+    await users.update(7, {"$set": {"b": 1}})
+    (statement,) = executor.requests[0].sequences[0].documents
+    assert bson.decode(statement)["q"] == {"_id": 7}
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda users: users.update({"a": 1}, ["not", "a", "mapping"]), "document must be"),
+        (lambda users: users.update_one({"a": 1}, 5), "update must be a mapping or a list"),
+        (lambda users: users.update_many("a", {"$set": {"a": 1}}), "filter must be"),
+        (lambda users: users.replace_one(1, {"a": 1}), "filter must be"),
+        (lambda users: users.replace_one({}, "doc"), "replacement must be"),
+        (lambda users: users.delete_one(5), "filter must be"),
+        (lambda users: users.delete_many(None), "filter must be"),
+        (lambda users: users.insert_one("doc"), "document must be"),
+    ],
+)
+async def test_documents_that_are_not_mappings_fail_before_sending(call: Any, message: str) -> None:
+    executor = FakeExecutor()
+    users = fake_database(executor).users
+    with pytest.raises(TypeError, match=message):
+        await call(users)
+    assert executor.requests == []

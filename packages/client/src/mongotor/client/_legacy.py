@@ -19,6 +19,7 @@ from ._cursor import DocumentT
 from ._errors_from import write_error
 from ._group import group_pipeline
 from ._reads import ReadsMixin
+from ._write_models import check_document
 
 __all__ = ["LegacyMixin"]
 
@@ -81,17 +82,21 @@ class LegacyMixin(ReadsMixin[DocumentT]):
 
     async def update(
         self,
-        spec: Mapping[str, Any],
+        spec: Any,
         document: Mapping[str, Any],
         upsert: bool = False,
         safe: bool = True,
         multi: bool = False,
         **kwargs: Any,
     ) -> Mapping[str, Any] | None:
-        """Update the documents matching ``spec``: with operators (``$set``...) it
+        """Update the documents matching ``spec`` (a filter, or an ``_id`` as
+        :meth:`remove` and :meth:`find_one` take): with operators (``$set``...) it
         is an update (of every match with ``multi``), otherwise a replacement.
         Returns ``{"n", "nModified", "updatedExisting", "upserted"?, "ok"}``, or
         ``None`` when ``safe=False``."""
+        if not isinstance(spec, Mapping):
+            spec = {"_id": spec}
+        check_document("document", document)
         concern = _safe(safe)
         first = next(iter(document), "")
         if first.startswith("$"):

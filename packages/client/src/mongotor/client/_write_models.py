@@ -49,10 +49,17 @@ class WriteKind(enum.Enum):
         return self.value[1]
 
 
-def ensure_id(document: Document, new_id: ObjectId | None = None) -> tuple[Document, Any]:
+def ensure_id(given: object, new_id: ObjectId | None = None) -> tuple[Document, Any]:
     """The document to send and its ``_id``: one is added (``new_id``, or a new
     ObjectId) when it has none, into the caller's document itself when it is
-    mutable, as PyMongo does, so the caller sees the id."""
+    mutable, as PyMongo does, so the caller sees the id. ``TypeError`` for a
+    document that is not a mapping."""
+    document: Document
+    # ``type() is dict`` first: the ABC check costs more than the rest together.
+    if type(given) is dict or isinstance(given, Mapping):
+        document = given
+    else:
+        raise TypeError(f"document must be a mapping (a dict, SON...), not {type(given).__name__}")
     if "_id" in document:
         return document, document["_id"]
     if new_id is None:
@@ -64,10 +71,22 @@ def ensure_id(document: Document, new_id: ObjectId | None = None) -> tuple[Docum
     return {"_id": new_id, **document}, new_id
 
 
+def check_document(name: str, value: object) -> None:
+    """Raise ``TypeError`` unless ``value`` is a mapping (a dict, SON,
+    RawBSONDocument...): caught here, before anything is sent, rather than as the
+    server's "wrong type" error after a round trip (PyMongo does the same)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a mapping (a dict, SON...), not {type(value).__name__}")
+
+
 def check_update(update: Update) -> None:
     """Raise :class:`InterfaceError` unless ``update`` is a non-empty update document
     whose first key is an operator, or a non-empty pipeline (CRUD spec, "Update vs.
-    Replace Validation")."""
+    Replace Validation"); ``TypeError`` when it is neither a mapping nor a list."""
+    if not isinstance(update, Mapping | list | tuple):
+        raise TypeError(
+            f"update must be a mapping or a list (a pipeline), not {type(update).__name__}"
+        )
     if isinstance(update, Mapping):
         first = next(iter(update), None)
         if first is None or not first.startswith("$"):
@@ -104,6 +123,9 @@ class InsertOne:
     kind = WriteKind.INSERT
     multi = False
 
+    def __post_init__(self) -> None:
+        check_document("document", self.document)
+
     def statement(self) -> Document:
         """The statement: the document itself."""
         return self.document
@@ -122,6 +144,7 @@ class _Update:
     multi = False
 
     def __post_init__(self) -> None:
+        check_document("filter", self.filter)
         check_update(self.update)
 
     def statement(self) -> Document:
@@ -170,6 +193,8 @@ class ReplaceOne:
     multi = False
 
     def __post_init__(self) -> None:
+        check_document("filter", self.filter)
+        check_document("replacement", self.replacement)
         check_replacement(self.replacement)
 
     def statement(self) -> Document:
@@ -192,6 +217,9 @@ class DeleteOne:
 
     kind = WriteKind.DELETE
     multi = False
+
+    def __post_init__(self) -> None:
+        check_document("filter", self.filter)
 
     def statement(self) -> Document:
         """The ``deletes`` statement."""
