@@ -25,6 +25,8 @@ MEMBERS = {
     ),
     "packages/orm": ("mongotor-orm", ["mongotor.orm"]),
     "packages/fakemongo": ("fakemongo", ["fakemongo"]),
+    # The tutorial's application: a distribution too, never published.
+    "examples/userdb": ("mongotor-userdb-example", ["userdb"]),
 }
 
 

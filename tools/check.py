@@ -39,6 +39,7 @@ SUITES = {
     "client": Suite("client", "packages/client/tests", "packages/client/src"),
     "orm": Suite("orm", "packages/orm/tests", "packages/orm/src"),
     "fakemongo": Suite("fakemongo", "packages/fakemongo/tests", "packages/fakemongo/src"),
+    "userdb": Suite("userdb", "examples/userdb/tests", "examples/userdb/src"),
 }
 
 SUMMARY = re.compile(r"(\d+) (passed|failed|skipped|xfailed|errors?)\b")
@@ -55,6 +56,7 @@ STATIC = [
             "packages/client/src",
             "packages/orm/src",
             "packages/fakemongo/src",
+            "examples/userdb/src",
             "bench",
             "tools",
         ],
