@@ -1,28 +1,27 @@
-"""bench/orm: mongotor's ORM, CPU per document and the ODM benchmark workloads.
+"""bench/orm: mongotor's ORM beside Beanie and MongoEngine, CPU per document and
+the ODM benchmark workloads.
 
     uv run --all-packages python -m bench.orm [--quick]
 
-Part 1, CPU only (no server), on the model the [orm] issue names: 5 scalars, a
-datetime, a list of strings, one embedded document and a list of 3 embedded
-documents. Per document: load from a decoded dict (what a query does with each
-result), load and then read every field (loading converts nothing until read:
-this is the cost of an eager ODM's load), construct from keyword arguments (the
-embedded documents too), and dump for a write (the pre-write validation and the
-stored form an insert sends). Beside each, a floor: plain Python doing the same
-job with no ODM (a dict copy; reading a dict; a class with ``__slots__``; a
-dict comprehension of the same document).
-
-Beanie, MongoEngine and ODMantic are not installed in this workspace (nothing
-new is installed without asking), so they are not measured: the figures the
-issue quotes for them (measured elsewhere, on another machine) are printed as
-reported. Compare ratios to the floors, not absolute times, across machines.
+Part 1, CPU only, on the model the [orm] issue names: 5 scalars, a datetime, a
+list of strings, one embedded document and a list of 3 embedded documents,
+declared in each library (bench/_orm_peers.py). Per document: load from a
+decoded dict (what a query does with each result), load and then read every
+field (mongotor.orm converts nothing until read; Beanie and MongoEngine convert
+at load), construct from keyword arguments (the embedded documents too), and
+dump for a write (what an insert does before it sends the document: for
+mongotor.orm and MongoEngine the pre-write validation and the stored form; for
+Beanie its stored form only, as its insert does by default). Beside them, a
+floor: plain Python doing the same job with no ODM. Nothing here talks to a
+server; a fakemongo process runs only because Beanie's ``init_beanie`` asks one
+for its version.
 
 Part 2, against fakemongo in another process (client CPU time per operation,
-as bench/client measures it), the flat-model workloads of the MongoDB ODM
-benchmark spec on small_doc.json: small model creation (save a new model),
-small model update (one field of a loaded model), find by _id, and find many
-(1,000 models) -- the ORM beside the raw mongotor client and PyMongo async doing
-the same with dicts.
+as bench/client measures it), the workloads of the MongoDB ODM benchmark spec:
+flat models on small_doc.json (find by _id, find many, update one field of a
+loaded model, create) and nested models on the issue's model (create, find by a
+nested field and _id), each library its own way, beside the raw mongotor
+client and PyMongo async doing the same with dicts.
 """
 
 from __future__ import annotations
@@ -30,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import copy
+import os
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -51,7 +51,26 @@ from mongotor.orm import (
     StringField,
 )
 
-from ._common import Timing, fakemongo_process, format_ns, load, measure, measure_async, table
+from ._common import (
+    fakemongo_process,
+    format_ns,
+    load,
+    measure,
+    measure_async,
+    measure_pair,
+    table,
+)
+from ._orm_peers import (
+    BPerson,
+    BSmall,
+    MPerson,
+    MSmall,
+    beanie_cpu,
+    beanie_ops,
+    init_peers,
+    mongoengine_cpu,
+    mongoengine_ops,
+)
 
 # -- part 1: the issue's model -------------------------------------------------------------------
 
@@ -144,11 +163,11 @@ def make_plain() -> PlainPerson:
     )
 
 
-def read_all(person: Person) -> object:
+def read_all(person: Any, id_name: str = "_id") -> object:
+    """Read every field (the same attribute names in the three libraries)."""
     address = person.address
-    assert address is not None
     return (
-        person._id,
+        getattr(person, id_name),
         person.name,
         person.nick,
         person.age,
@@ -181,11 +200,20 @@ def read_all_dict(document: dict[str, Any]) -> object:
     )
 
 
+CPU_ROWS = [
+    # label, the issue's target, what the issue reports for Beanie / MongoEngine
+    ("load from a decoded dict", "<= 2 us", "17 / 130 us"),
+    ("  load, then read every field", "-", "-"),
+    ("construct from keyword arguments", "<= 5 us", "14 / 161 us"),
+    ("dump for a write", "<= 5 us", "67 / 85 us"),
+]
+
+
 def cpu_rows(quick: bool) -> list[list[str]]:
     person = make_person()
     person._id = ObjectId()
     stored = person.to_mongo()
-    number = 2_000 if quick else 50_000
+    number = 1_000 if quick else 10_000
 
     def load_one() -> object:
         return Person.from_mongo(dict(stored))
@@ -195,8 +223,7 @@ def cpu_rows(quick: bool) -> list[list[str]]:
 
     def dump_for_write() -> object:
         # What save() does to a new document before it sends the insert.
-        person._check(everything=False)
-        return person._dump()
+        return person._insert_form()
 
     def copy_floor() -> object:
         return dict(stored)
@@ -214,44 +241,35 @@ def cpu_rows(quick: bool) -> list[list[str]]:
             for key, value in stored.items()
         }
 
-    # The issue's targets, and what it reports for Beanie and MongoEngine (not measured here).
-    rows = [
-        ("load from a decoded dict", load_one, copy_floor, "dict copy", "<= 2 us", "17 / 130 us"),
-        (
-            "  load, then read every field",
+    b_load, b_construct, b_dump = beanie_cpu(CREATED)
+    m_load, m_construct, m_dump = mongoengine_cpu(CREATED)
+    libraries: list[list[Callable[[], object]]] = [
+        [load_one, b_load, m_load, copy_floor],
+        [
             load_and_read,
+            lambda: read_all(b_load(), "id"),
+            lambda: read_all(m_load(), "id"),
             read_floor,
-            "dict copy + reads",
-            "-",
-            "-",
-        ),
-        (
-            "construct from keyword arguments",
-            make_person,
-            make_plain,
-            "__slots__ class",
-            "<= 5 us",
-            "14 / 161 us",
-        ),
-        (
-            "dump for a write (validate + stored form)",
-            dump_for_write,
-            dump_floor,
-            "dict comprehension",
-            "<= 5 us",
-            "67 / 85 us",
-        ),
+        ],
+        [make_person, b_construct, m_construct, make_plain],
+        [dump_for_write, b_dump, m_dump, dump_floor],
     ]
     out = []
-    for label, ours, floor, floor_name, target, reported in rows:
-        mine: Timing = measure(ours, number=number)
-        base: Timing = measure(floor, number=number)
+    for (label, target, reported), operations in zip(CPU_ROWS, libraries, strict=True):
+        mine, beanie_op, mongoengine_op, floor_op = operations
+        # Ours and the floor in alternation (the median of per-round ratios
+        # cancels the machine's drift); the peers, 10-100x slower, with fewer calls.
+        ours_timing, floor_timing, ratio = measure_pair(mine, floor_op, number=number)
+        ours, floor = ours_timing.per_op_ns, floor_timing.per_op_ns
+        beanie = measure(beanie_op, number=max(number // 20, 100)).per_op_ns
+        mongoengine = measure(mongoengine_op, number=max(number // 100, 50)).per_op_ns
         out.append(
             [
                 label,
-                format_ns(mine.per_op_ns),
-                f"{format_ns(base.per_op_ns)} ({floor_name})",
-                f"{mine.per_op_ns / base.per_op_ns:.1f}x",
+                format_ns(ours),
+                f"{format_ns(beanie)} ({beanie / ours:.0f}x)",
+                f"{format_ns(mongoengine)} ({mongoengine / ours:.0f}x)",
+                f"{format_ns(floor)} ({ratio:.1f}x)",
                 target,
                 reported,
             ]
@@ -259,7 +277,7 @@ def cpu_rows(quick: bool) -> list[list[str]]:
     return out
 
 
-# -- part 2: the ODM benchmark workloads on small_doc.json ---------------------------------------
+# -- part 2: the ODM benchmark workloads ----------------------------------------------------------
 
 
 class SmallDoc(Collection):
@@ -287,7 +305,7 @@ Operation = Callable[[], Awaitable[object]]
 
 
 def _orm_ops(
-    small: dict[str, Any], one_id: ObjectId, loaded: list[SmallDoc]
+    small: dict[str, Any], one_id: ObjectId, loaded: SmallDoc, person_id: ObjectId
 ) -> dict[str, Operation]:
     by_key = {field.key: field.attname for field in SmallDoc._fields}
     values = {by_key[key]: value for key, value in small.items()}
@@ -299,10 +317,9 @@ def _orm_ops(
         return document
 
     async def update() -> object:
-        document = loaded[0]
-        document.n1 = next(counter)
-        await document.save()
-        return document
+        loaded.n1 = next(counter)
+        await loaded.save()
+        return loaded
 
     async def find_one() -> object:
         return await SmallDoc.objects.find_one(one_id)
@@ -310,12 +327,55 @@ def _orm_ops(
     async def find_many() -> object:
         return await SmallDoc.objects.all()
 
-    return {"create": create, "update": update, "find_one": find_one, "find_many": find_many}
+    async def nested_create() -> object:
+        document = make_person()
+        await document.save()
+        return document
+
+    async def nested_find() -> object:
+        return await Person.objects.find_one({"address.city": "Lisbon", "_id": person_id})
+
+    return {
+        "create": create,
+        "update": update,
+        "find_one": find_one,
+        "find_many": find_many,
+        "nested_create": nested_create,
+        "nested_find": nested_find,
+    }
 
 
-def _raw_ops(db: Database[Any], small: dict[str, Any], one_id: ObjectId) -> dict[str, Operation]:
-    inserts, docs = db.small_raw, db.small_orm
+def _beanie_nested(person_id: ObjectId) -> dict[str, Operation]:
+    construct = beanie_cpu(CREATED)[1]
+
+    async def nested_create() -> object:
+        return await construct().insert()
+
+    async def nested_find() -> object:
+        return await BPerson.find_one({"address.city": "Lisbon", "_id": person_id})
+
+    return {"nested_create": nested_create, "nested_find": nested_find}
+
+
+def _mongoengine_nested(person_id: ObjectId) -> dict[str, Callable[[], object]]:
+    construct = mongoengine_cpu(CREATED)[1]
+
+    def nested_create() -> object:
+        return construct().save()
+
+    def nested_find() -> object:
+        return MPerson.objects(address__city="Lisbon", id=person_id).first()
+
+    return {"nested_create": nested_create, "nested_find": nested_find}
+
+
+def _raw_ops(
+    db: Database[Any], small: dict[str, Any], one_id: ObjectId, person_id: ObjectId
+) -> dict[str, Operation]:
+    inserts, docs, people = db.small_raw, db.small_orm, db.person
     counter = iter(range(10**9))
+    nested = make_person()._dump()
+    nested.pop("_id", None)
 
     async def create() -> object:
         return await inserts.insert_one(dict(small))
@@ -329,15 +389,33 @@ def _raw_ops(db: Database[Any], small: dict[str, Any], one_id: ObjectId) -> dict
     async def find_many() -> object:
         return await docs.find()
 
-    return {"create": create, "update": update, "find_one": find_one, "find_many": find_many}
+    async def nested_create() -> object:
+        return await db.person_raw.insert_one(dict(nested))  # a new dict: the insert adds an _id
+
+    async def nested_find() -> object:
+        return await people.find_one({"address.city": "Lisbon", "_id": person_id})
+
+    return {
+        "create": create,
+        "update": update,
+        "find_one": find_one,
+        "find_many": find_many,
+        "nested_create": nested_create,
+        "nested_find": nested_find,
+    }
 
 
 def _pymongo_ops(
-    client: AsyncMongoClient[dict[str, Any]], small: dict[str, Any], one_id: ObjectId
+    client: AsyncMongoClient[dict[str, Any]],
+    small: dict[str, Any],
+    one_id: ObjectId,
+    person_id: ObjectId,
 ) -> dict[str, Operation]:
     db = client.bench
-    inserts, docs = db.small_pymongo, db.small_orm
+    inserts, docs, people = db.small_pymongo, db.small_orm, db.person
     counter = iter(range(10**9))
+    nested = make_person()._dump()
+    nested.pop("_id", None)
 
     async def create() -> object:
         return await inserts.insert_one(dict(small))
@@ -351,99 +429,129 @@ def _pymongo_ops(
     async def find_many() -> object:
         return await docs.find().to_list()
 
-    return {"create": create, "update": update, "find_one": find_one, "find_many": find_many}
+    async def nested_create() -> object:
+        return await db.person_pymongo.insert_one(
+            dict(nested)
+        )  # a new dict: the insert adds an _id
+
+    async def nested_find() -> object:
+        return await people.find_one({"address.city": "Lisbon", "_id": person_id})
+
+    return {
+        "create": create,
+        "update": update,
+        "find_one": find_one,
+        "find_many": find_many,
+        "nested_create": nested_create,
+        "nested_find": nested_find,
+    }
 
 
 WORKLOADS = [
-    # key, label, calls per sample (full / quick)
-    ("create", "small model creation (save a new one)", (2000, 200)),
-    ("update", "small model update (one field, loaded)", (2000, 200)),
-    ("find_one", "find by _id", (2000, 200)),
-    ("find_many", "find many: 1,000 models", (20, 3)),
+    # key, label, calls per sample (full / quick). Reads run before the writes
+    # that add documents, so that "find many" reads the 1,000 seeded ones.
+    ("find_one", "flat: find by _id", (1000, 100)),
+    ("find_many", "flat: find many (1,000 models)", (10, 2)),
+    ("update", "flat: update one field of a loaded model", (1000, 100)),
+    ("create", "flat: create (save a new model)", (1000, 100)),
+    ("nested_find", "nested: find by a nested field and _id", (1000, 100)),
+    ("nested_create", "nested: create (the issue's model)", (1000, 100)),
 ]
 
+LIBRARIES = ["mongotor.orm", "Beanie", "MongoEngine", "mongotor client", "pymongo async"]
 
-def odm_rows(quick: bool) -> list[list[str]]:
+
+def odm_rows(uri: str, runner: asyncio.Runner, quick: bool) -> list[list[str]]:
     small = load("small_doc.json")
     small.pop("_id", None)
-    with fakemongo_process() as uri, asyncio.Runner() as runner:
-        db = Database.connect(uri, "bench")
-        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
-        seeded = [dict(copy.deepcopy(small), _id=ObjectId()) for _ in range(1000)]
-        one_id = seeded[0]["_id"]
+    db = Database.connect(uri, "bench")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
+    seeded = [dict(copy.deepcopy(small), _id=ObjectId()) for _ in range(1000)]
+    one_id = seeded[0]["_id"]
+    person_id = ObjectId()
 
-        async def seed() -> list[SmallDoc]:
-            await db.small_orm.insert_many(seeded)
-            found = await SmallDoc.objects.find_one(one_id)
-            assert found is not None
-            return [found]
+    async def seed() -> tuple[SmallDoc, BSmall]:
+        person = make_person()._dump()
+        for name in ("small_orm", "small_beanie", "small_mongoengine"):
+            await db[name].insert_many(copy.deepcopy(seeded))
+        for name in ("person", "person_beanie", "person_mongoengine"):
+            await db[name].insert_one(dict(copy.deepcopy(person), _id=person_id))
+        found = await SmallDoc.objects.find_one(one_id)
+        theirs = await BSmall.get(one_id)
+        assert found is not None
+        assert theirs is not None
+        return found, theirs
 
-        loaded = runner.run(seed())
-        libraries = {
-            "mongotor.orm": _orm_ops(small, one_id, loaded),
-            "mongotor client": _raw_ops(db, small, one_id),
-            "pymongo async": _pymongo_ops(client, small, one_id),
+    loaded, b_loaded = runner.run(seed())
+    m_loaded = MSmall.objects(id=one_id).first()
+    asynchronous: dict[str, dict[str, Operation]] = {
+        "mongotor.orm": _orm_ops(small, one_id, loaded, person_id),
+        "Beanie": {**beanie_ops(small, one_id, b_loaded), **_beanie_nested(person_id)},
+        "mongotor client": _raw_ops(db, small, one_id, person_id),
+        "pymongo async": _pymongo_ops(client, small, one_id, person_id),
+    }
+    mongoengine = {**mongoengine_ops(small, one_id, m_loaded), **_mongoengine_nested(person_id)}
+    rows = []
+    for key, label, (full, few) in WORKLOADS:
+        number = few if quick else full
+        timings = {
+            name: measure_async(runner.run, operations[key], number=number).per_op_ns
+            for name, operations in asynchronous.items()
         }
-        rows = []
-        for key, label, (full, few) in WORKLOADS:
-            number = few if quick else full
-            timings = {
-                name: measure_async(runner.run, operations[key], number=number)
-                for name, operations in libraries.items()
-            }
-            orm = timings["mongotor.orm"].per_op_ns
-            raw = timings["mongotor client"].per_op_ns
-            theirs = timings["pymongo async"].per_op_ns
-            rows.append(
-                [
-                    label,
-                    format_ns(orm),
-                    format_ns(raw),
-                    format_ns(theirs),
-                    f"{orm / raw:.2f}x",
-                    f"{orm / theirs:.2f}x",
-                ]
-            )
-        runner.run(db.close())
-        runner.run(client.close())
+        timings["MongoEngine"] = measure(mongoengine[key], number=number).per_op_ns
+        orm = timings["mongotor.orm"]
+        rows.append(
+            [
+                label,
+                *(format_ns(timings[name]) for name in LIBRARIES),
+                f"{orm / timings['Beanie']:.2f}x",
+                f"{orm / timings['mongotor client']:.2f}x",
+            ]
+        )
+    runner.run(db.close())
+    runner.run(client.close())
     return rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="mongotor's ORM: CPU per document, ODM workloads")
+    parser = argparse.ArgumentParser(description="mongotor's ORM beside Beanie and MongoEngine")
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
     args = parser.parse_args()
-    print(
-        table(
-            "mongotor.orm, CPU per document (median of 7; no server). Beanie / MongoEngine: "
-            "as the issue reports them, not measured here (not installed)",
-            [
-                "per document",
-                "mongotor.orm",
-                "floor (no ODM)",
-                "vs floor",
-                "target",
-                "Beanie / MongoEngine",
-            ],
-            cpu_rows(args.quick),
+    print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with fakemongo_process() as uri, asyncio.Runner() as runner:
+        peers_client = runner.run(init_peers(uri))
+        print(
+            table(
+                "CPU per document, the issue's model (no server is used): ours and the "
+                "floor timed in alternation, median of 15; peers median of 7. (Nx): the "
+                "peer's time over ours; floor: plain Python, no ODM (dict copy; dict reads; "
+                "__slots__ classes; a dict comprehension), and the median per-round ratio "
+                "of ours to it. Dump: mongotor.orm and MongoEngine validate and "
+                "convert; Beanie converts only (its insert() validates only with "
+                "validate_on_save, off by default)",
+                [
+                    "per document",
+                    "mongotor.orm",
+                    "Beanie",
+                    "MongoEngine",
+                    "floor (no ODM)",
+                    "target",
+                    "issue: Beanie / MongoEngine",
+                ],
+                cpu_rows(args.quick),
+            )
         )
-    )
-    print()
-    print(
-        table(
-            "ODM benchmark workloads on small_doc.json: client CPU per operation "
-            "(median of 7; fakemongo in another process)",
-            [
-                "workload",
-                "mongotor.orm",
-                "mongotor client",
-                "pymongo async",
-                "orm/client",
-                "orm/pymongo",
-            ],
-            odm_rows(args.quick),
+        print()
+        print(
+            table(
+                "ODM benchmark workloads: client CPU per operation (median of 7; fakemongo "
+                "in another process). Flat: small_doc.json; nested: the issue's model. "
+                "MongoEngine is synchronous (PyMongo)",
+                ["workload", *LIBRARIES, "orm/Beanie", "orm/client"],
+                odm_rows(uri, runner, args.quick),
+            )
         )
-    )
+        runner.run(peers_client.close())
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from mongotor.orm import (
     EmbeddedField,
     IntegerField,
     ListField,
+    ObjectField,
     ReferenceField,
     StringField,
     ValidationError,
@@ -43,6 +44,9 @@ class Thing(Collection):
     parts = ListField(EmbeddedField(Part))
     owner = ReferenceField(Owner)
     version = VersionField()
+    plain_count = IntegerField()
+    extras = ObjectField(default=dict)
+    stamp = DateTimeField(validators=[lambda value: None])
 
 
 class Empty(EmbeddedDocument):
@@ -68,6 +72,21 @@ CASES: list[dict[str, Any]] = [
     {"part": {"label": "from a dict"}, "owner": saved_owner, "when": datetime(2020, 1, 1)},
     {"owner": Owner(), "name": None},
     {"owner": ObjectId()},
+    # The one-literal path with a list element that is not plain, and with
+    # values its inline checks refuse or leave to validate.
+    {"tags": ["x", 2]},
+    {"parts": [Part(label="p"), {"label": "from a dict"}]},
+    {"when": datetime(2020, 1, 1, 0, 0, 0, 1500)},
+    {"plain_count": 2**70},
+    {"plain_count": True},
+    {"plain_count": 7, "stamp": datetime(2020, 1, 1)},
+    {"extras": {"a": 1}, "tags": "not a list"},
+    # The per-field path (a value refused up front), lists valid or not.
+    {"name": 3, "tags": ["x"], "parts": [Part(label="p")]},
+    {"name": 3, "tags": "not a list"},
+    # A new document given its _id (kept first) or an _id of the wrong kind.
+    {"_id": ObjectId(), "name": "a"},
+    {"_id": "0123456789ab0123456789ab"},
 ]
 
 
@@ -76,6 +95,20 @@ def test_generated_and_generic_constructors_agree(values: dict[str, Any]) -> Non
     generated = outcome(Thing, Thing.__init__, values)
     generic = outcome(Thing, BaseDocument._init_generic, values)
     assert generated == generic
+
+
+def test_a_generated_constructor_keeps_declaration_order_with_the_id_first() -> None:
+    given = ObjectId()
+    assert list(Thing(_id=given, name="a", tags=["t"]).to_mongo()) == [
+        "_id",
+        "n",
+        "count",
+        "when",
+        "tags",
+        "version",
+        "extras",
+    ]
+    assert list(Thing(name="a")._data)[:2] == ["n", "count"]
 
 
 class BadDefault(Collection):

@@ -265,9 +265,18 @@ class Collection(BaseDocument):
                 await self._update_changes(sets, unsets, stored, safe, upsert=False)
         await post_save.send(self, created=created)
 
+    def _insert_form(self) -> dict[str, Any]:
+        """The document an insert sends, validated first (every field of a
+        loaded document; of a new one, the values that may have changed in
+        place since they were assigned, and the required ones)."""
+        document = self._write_new()
+        if document is None:  # not valid, or not to be told in one pass: every check
+            self._check(everything=self._touched is not None)
+            document = self._dump()
+        return document
+
     async def _insert(self, safe: bool, check_keys: bool) -> None:
-        self._check(everything=self._touched is not None)
-        document = self._dump()
+        document = self._insert_form()
         version = self._version_key
         if version is not None:
             document[version] = 1

@@ -154,6 +154,74 @@ class ListField(Field[T], Generic[T, E]):
             raise Invalid(errors)
         return validated
 
+    def element_check(self, item: str, ref: str, scope: dict[str, Any]) -> str | None:
+        inner = self.field
+        if inner is None or self._checks:
+            return None
+        return inner.inline_check(item, ref, scope)
+
+    def inline_default(self) -> str | None:
+        return "[]" if self.default is list and not self._checks else None
+
+    def writer(self) -> Callable[[Any], Any] | None:
+        inner = self.field
+        if inner is None or self._checks:
+            return super().writer()
+        kind = inner.trivial
+        if kind is not None and inner.stores_as_is and not inner.mutable:
+            # Valid before a write when every element is of the inner field's
+            # plain type; stored as a copy of the list.
+            def plain(value: Any) -> Any:
+                if type(value) is not list:
+                    return None
+                for item in value:
+                    if type(item) is not kind:
+                        return None
+                return value[:]
+
+            return plain
+        if type(inner) is EmbeddedField and not inner._checks:
+            model = inner.document_class
+
+            def documents(value: Any) -> Any:
+                if type(value) is not list:
+                    return None
+                items = [item._write_new() if isinstance(item, model) else None for item in value]
+                return None if None in items else items
+
+            return documents
+        return super().writer()
+
+    def inline_write(self, value: str, ref: str, scope: dict[str, Any]) -> list[str] | None:
+        inner = self.field
+        if inner is None or self._checks:
+            return None
+        kind = inner.trivial
+        if kind is not None and inner.stores_as_is and not inner.mutable:
+            scope[ref] = kind
+            return [
+                f"if type({value}) is not list:",
+                "    return None",
+                f"for {ref}_item in {value}:",
+                f"    if type({ref}_item) is not {ref}:",
+                "        return None",
+                f"{value} = {value}[:]",
+            ]
+        if type(inner) is EmbeddedField and not inner._checks:
+            model = inner.document_class
+            scope[ref] = model
+            scope[f"{ref}_write"] = model._write_new
+            item = f"{ref}_item"
+            return [
+                f"if type({value}) is not list:",
+                "    return None",
+                f"{value} = [{ref}_write({item}) if type({item}) is {ref} else {item}._write_new()"
+                f" if isinstance({item}, {ref}) else None for {item} in {value}]",
+                f"if None in {value}:",
+                "    return None",
+            ]
+        return None
+
     def to_python(self, value: Any) -> list[E]:
         inner = self.field
         if type(value) is not list:
@@ -259,6 +327,9 @@ class ObjectField(Field[T]):
                 raise ValueError(f"keys must be strings, not {type(key).__name__}")
         return copy_value(dict(value))
 
+    def inline_default(self) -> str | None:
+        return "{}" if self.default is dict and not self._checks else None
+
     def to_python(self, value: Any) -> dict[str, Any]:
         return copy_value(value)  # type: ignore[no-any-return]
 
@@ -342,6 +413,33 @@ class EmbeddedField(Field[T], Generic[T, D]):
         elif value is not None:
             raise Invalid.here(f"must be a {model.__name__}, not {type(value).__name__}")
         return super().validate(value)
+
+    def writer(self) -> Callable[[Any], Any] | None:
+        if self._checks:
+            return super().writer()
+        model = self.document_class
+
+        def document(value: Any) -> Any:
+            return value._write_new() if isinstance(value, model) else None
+
+        return document
+
+    def inline_write(self, value: str, ref: str, scope: dict[str, Any]) -> list[str] | None:
+        if self._checks:
+            return None
+        model = self.document_class
+        scope[ref] = model
+        scope[f"{ref}_write"] = model._write_new
+        return [
+            f"if type({value}) is {ref}:",
+            f"    {value} = {ref}_write({value})",
+            f"elif isinstance({value}, {ref}):",
+            f"    {value} = {value}._write_new()",
+            "else:",
+            "    return None",
+            f"if {value} is None:",
+            "    return None",
+        ]
 
     def to_python(self, value: Any) -> D:
         if type(value) is dict:

@@ -15,7 +15,7 @@ document makes an instance of the class its tag names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from bson import json_util
@@ -24,6 +24,7 @@ from ._errors import FieldNotLoadedError, ValidationError
 from ._field import Field, Invalid
 from ._init import make_init
 from ._values import copy_value
+from ._write import make_write
 
 __all__ = ["BaseDocument", "model_named"]
 
@@ -64,6 +65,8 @@ class BaseDocument:
     _mutable_fields: ClassVar[tuple[Field[Any], ...]] = ()
     _required_fields: ClassVar[tuple[Field[Any], ...]] = ()
     _converted: ClassVar[tuple[tuple[str, Field[Any]], ...]] = ()
+    _required_keys: ClassVar[tuple[str, ...]] = ()
+    _write_plan: ClassVar[tuple[tuple[str, Callable[[Any], Any]], ...]] = ()
     _type_root: ClassVar[type[BaseDocument] | None] = None
     _types: ClassVar[dict[str, type[BaseDocument]]] = {}
     _type_name: ClassVar[str] = ""
@@ -127,6 +130,10 @@ class BaseDocument:
         cls._converted = tuple(
             (field.key, field) for field in cls._fields if not field.stores_as_is
         )
+        cls._required_keys = tuple(field.key for field in cls._required_fields)
+        writers = ((field.key, field.writer()) for field in cls._fields)
+        cls._write_plan = tuple((key, write) for key, write in writers if write is not None)
+        cls._write_new = make_write(cls)  # type: ignore[method-assign,assignment]
         # A generated constructor, unless the class or a base has one of its own.
         inits = (
             klass.__dict__["__init__"] for klass in cls.__mro__ if "__init__" in klass.__dict__
@@ -320,6 +327,34 @@ class BaseDocument:
                     out[key] = value
                 else:
                     out[key] = field.to_mongo(value)
+        root = self._type_root
+        if root is not None:
+            out[root.__type_key__] = self._type_name
+        return out
+
+    def _write_new(self) -> dict[str, Any] | None:
+        """What :meth:`_dump` gives for a new document that passes the checks
+        before a write (:meth:`_problems`), in one pass over its class's write
+        plan; ``None`` when it is not new, does not pass, or the plan cannot tell
+        (then the full check and :meth:`_dump` decide, and report every error).
+        Each class has this compiled (``_write.make_write``); this is what the
+        compiled one does, and what it is checked against."""
+        if self._touched is not None:
+            return None
+        data = self._data
+        for key in self._required_keys:
+            if data.get(key) is None:
+                return None
+        out = data.copy()
+        if None in out.values():  # fields set to None are not stored
+            out = {key: value for key, value in out.items() if value is not None}
+        for key, write in self._write_plan:
+            value = out.get(key)
+            if value is not None:
+                value = write(value)
+                if value is None:
+                    return None
+                out[key] = value
         root = self._type_root
         if root is not None:
             out[root.__type_key__] = self._type_name

@@ -232,6 +232,57 @@ class Field(Comparable, Generic[T]):
         gives it: a copy sharing nothing mutable."""
         return copy_value(value)
 
+    # -- for generated constructors (_init.py) and write plans (_write.py) ----------------------
+
+    def inline_check(self, value: str, ref: str, scope: dict[str, Any]) -> str | None:
+        """A Python expression over the variable ``value``, true when
+        ``validate(value)`` would return it unchanged, so that generated
+        constructors skip the call; names it uses are put in ``scope`` under
+        ``ref``. ``None``: there is none (validate is always called)."""
+        if self.trivial is None:
+            return None
+        scope[ref] = self.trivial
+        return f"type({value}) is {ref}"
+
+    def element_check(self, item: str, ref: str, scope: dict[str, Any]) -> str | None:
+        """For a list field: a Python expression over the variable ``item``, true
+        when that element needs no validating, so that ``validate`` of a list
+        whose elements all pass returns a copy of it (as :meth:`inline_check`
+        says of a value); ``None``: there is none."""
+        return None
+
+    def inline_default(self) -> str | None:
+        """A Python expression (of literals only) equal to :meth:`make_default`,
+        when one is known; ``None`` otherwise."""
+        return None
+
+    def writer(self) -> Callable[[Any], Any] | None:
+        """For the write of a new document: a function giving a held value's
+        (not None) stored form, as :meth:`to_mongo` does, once it has checked
+        it as a write does (mutable values, deep), or ``None`` when the value
+        does not pass or the function cannot tell (then the full check
+        decides). ``None`` instead of a function: values are stored as held."""
+        if self.mutable:
+            validate, to_mongo, as_is = self.validate, self.to_mongo, self.stores_as_is
+
+            def checked(value: Any) -> Any:
+                try:
+                    validate(value, True)
+                except Invalid:
+                    return None
+                return value if as_is else to_mongo(value)
+
+            return checked
+        return None if self.stores_as_is else self.to_mongo
+
+    def inline_write(self, value: str, ref: str, scope: dict[str, Any]) -> list[str] | None:
+        """Statements (for generated write plans) turning the variable ``value``
+        (a held value, not None) into its stored form as :meth:`writer`'s
+        function does, with ``return None`` where it gives ``None``; names
+        they use go in ``scope`` under names starting with ``ref``. ``None``:
+        the function is called instead."""
+        return None
+
     def embedded_model(self) -> Any:
         """The embedded document class whose fields a dotted path continues
         into (``None``: the path continues into stored names)."""

@@ -105,6 +105,11 @@ class IntegerField(_Bounded[T]):
             return value
         return super().validate(value, deep)
 
+    def inline_check(self, value: str, ref: str, scope: dict[str, Any]) -> str | None:
+        if self._checks:
+            return None
+        return f"type({value}) is int and {_INT64_MIN} <= {value} <= {_INT64_MAX}"
+
     def coerce(self, value: Any) -> Any:
         if isinstance(value, int) and not isinstance(value, bool):
             if _INT64_MIN <= value <= _INT64_MAX:
@@ -246,6 +251,11 @@ class FloatField(_Bounded[T]):
     def to_mongo(self, value: Any) -> Any:
         # An int appended in place to a list of floats is stored as a double too.
         return value if type(value) is float else float(value)
+
+    def inline_write(self, value: str, ref: str, scope: dict[str, Any]) -> list[str] | None:
+        # to_mongo, inline: what the field holds is a float, unless it was read
+        # from JSON (from_json) as an int.
+        return [f"if type({value}) is not float:", f"    {value} = float({value})"]
 
 
 class DecimalField(_Bounded[T]):

@@ -63,6 +63,12 @@ class DateTimeField(Field[T]):
             return value
         return super().validate(value, deep)
 
+    def inline_check(self, value: str, ref: str, scope: dict[str, Any]) -> str | None:
+        if self._checks:
+            return None
+        scope[ref] = datetime
+        return f"type({value}) is {ref} and not {value}.microsecond % 1000"
+
     def coerce(self, value: Any) -> Any:
         if isinstance(value, datetime):
             extra = value.microsecond % 1000
