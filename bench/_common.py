@@ -144,6 +144,90 @@ def measure_async(
     return Timing(median, (max(samples) - min(samples)) / median if median else 0.0)
 
 
+def measure_pair_async(
+    run: Callable[[Coroutine[Any, Any, object]], object],
+    ours: Callable[[], Awaitable[object]],
+    theirs: Callable[[], Awaitable[object]],
+    *,
+    number: int,
+    repeats: int = 15,
+) -> tuple[Timing, Timing, float]:
+    """:func:`measure_pair` for awaitables: ``number`` awaits of ``ours`` then of
+    ``theirs`` in each round, inside the loop behind ``run``; both timings and the
+    median of the per-round ratios ours/theirs (process CPU time, GC off)."""
+
+    async def batch(operation: Callable[[], Awaitable[object]], count: int) -> None:
+        for _ in range(count):
+            await operation()
+
+    run(batch(ours, max(1, number // 10)))  # warm caches, connections and lazy imports
+    run(batch(theirs, max(1, number // 10)))
+    ours_samples: list[float] = []
+    theirs_samples: list[float] = []
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            for operation, samples in ((ours, ours_samples), (theirs, theirs_samples)):
+                start = time.process_time_ns()
+                run(batch(operation, number))
+                samples.append((time.process_time_ns() - start) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    ratio = statistics.median(a / b for a, b in zip(ours_samples, theirs_samples, strict=True))
+
+    def timing(samples: list[float]) -> Timing:
+        median = statistics.median(samples)
+        return Timing(median, (max(samples) - min(samples)) / median if median else 0.0)
+
+    return timing(ours_samples), timing(theirs_samples), ratio
+
+
+def measure_rounds_async(
+    run: Callable[[Coroutine[Any, Any, object]], object],
+    operations: Sequence[Callable[[], Awaitable[object]]],
+    *,
+    number: int,
+    repeats: int = 7,
+) -> list[list[float]]:
+    """Time several awaitables in alternation: each round runs ``number`` awaits
+    of each operation in turn. Returns, per operation, its CPU time per await in
+    every round (process CPU time, GC off); compare them round by round (see
+    :func:`round_ratio`), so that the machine's drifting speed cancels out."""
+
+    async def batch(operation: Callable[[], Awaitable[object]], count: int) -> None:
+        for _ in range(count):
+            await operation()
+
+    for operation in operations:  # warm caches, connections and lazy imports
+        run(batch(operation, max(1, number // 10)))
+    samples: list[list[float]] = [[] for _ in operations]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(repeats):
+            for operation, own in zip(operations, samples, strict=True):
+                start = time.process_time_ns()
+                run(batch(operation, number))
+                own.append((time.process_time_ns() - start) / number)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return samples
+
+
+def round_ratio(ours: Sequence[float], theirs: Sequence[float]) -> float:
+    """The median of the per-round ratios ours/theirs."""
+    return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+
+
+def timing_of(samples: Sequence[float]) -> Timing:
+    """The median and spread of one operation's per-round samples."""
+    median = statistics.median(samples)
+    return Timing(median, (max(samples) - min(samples)) / median if median else 0.0)
+
+
 @contextlib.contextmanager
 def fakemongo_process() -> Iterator[str]:
     """A fakemongo server in a child process (``python -m fakemongo --port 0``);

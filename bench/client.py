@@ -1,18 +1,23 @@
-"""bench/client: mongotor's client beside PyMongo's AsyncMongoClient.
+"""bench/client: mongotor's client beside PyMongo's AsyncMongoClient and Motor.
 
     uv run --all-packages python -m bench.client [--quick]
 
-Both clients talk to the same fakemongo server, run in another process
-(``python -m fakemongo --port 0``), so only the client's CPU is counted: process
-CPU time per operation, the median of 7 runs, the libraries side by side in one
-invocation. Motor is not installed here (it is deprecated in favour of PyMongo's
-async API, which is the peer that counts).
+The three clients talk to the same fakemongo server, run in another process
+(``python -m fakemongo --port 0``), so only the client's CPU is counted (Motor's
+executor threads are in this process, so they count too): process CPU time per
+operation. Each row times the libraries in alternation, 7 rounds; the table
+shows each one's median, and the ratio is the median of the per-round ratios
+(the machine's speed drifts between rounds; the ratio of one round cancels it).
 
 Workloads (data from the driver benchmark spec, ../shared/bench-data): find_one
 by ``_id`` (tweet.json); insert_one (small_doc.json); find of 1,000 documents
-(tweet.json), beside the floor, ``bson.decode_all`` on the same documents'
-bytes; insert_many of 10,000 small documents; 100 concurrent tasks each doing
-find_one (per find_one).
+(tweet.json; every client gets them as the server sends them, a first batch of
+101 and one getMore); insert_many of 10,000 small documents; 100 concurrent
+tasks each doing find_one (per find_one). Beside the find of 1,000, the floor:
+``bson.decode_all`` on the 1,000 documents' BSON (1.55 MB: what the replies
+carry, without the cursor envelope and the array's index keys), timed in the
+same rounds; the client's figure includes everything else (encoding the
+commands, two round trips, reading 1.55 MB from the socket, framing, the cursor).
 Targets (issue [client]): less CPU than PyMongo async on every row; at most
 0.5x on find_one and insert_one; find of 1,000 within 1.2x of decode_all.
 """
@@ -27,11 +32,20 @@ from typing import Any
 
 import bson
 from bson import ObjectId
+from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import AsyncMongoClient
 
 from mongotor.database import Database
 
-from ._common import Timing, fakemongo_process, format_ns, load, measure, measure_async, table
+from ._common import (
+    fakemongo_process,
+    format_ns,
+    load,
+    measure_rounds_async,
+    round_ratio,
+    table,
+    timing_of,
+)
 
 CONCURRENCY = 100
 
@@ -67,9 +81,8 @@ def _mongotor_ops(
     }
 
 
-def _pymongo_ops(
-    client: AsyncMongoClient[dict[str, Any]], tweet_id: ObjectId, small: dict[str, Any]
-) -> dict[str, Operation]:
+def _pymongo_ops(client: Any, tweet_id: ObjectId, small: dict[str, Any]) -> dict[str, Operation]:
+    """PyMongo's AsyncMongoClient, or Motor's AsyncIOMotorClient: the same API."""
     db = client.bench
     tweets, tweets_1k, inserts = db.tweets, db.tweets_1k, db.inserts
 
@@ -98,7 +111,7 @@ def _pymongo_ops(
 
 
 ROWS = [
-    # key, label, calls per sample (full / quick), operations per call, target vs PyMongo
+    # key, label, calls per round (full / quick), operations per call, target vs PyMongo
     ("find_one", "find_one by _id (tweet.json)", (2000, 200), 1, "<= 0.50x"),
     ("insert_one", "insert_one (small_doc.json)", (2000, 200), 1, "<= 0.50x"),
     ("find_1k", "find, 1,000 documents (tweet.json)", (20, 3), 1, "< 1.00x"),
@@ -114,7 +127,7 @@ ROWS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="mongotor's client beside PyMongo async")
+    parser = argparse.ArgumentParser(description="mongotor's client beside PyMongo async and Motor")
     parser.add_argument("--quick", action="store_true", help="fewer iterations (a smoke run)")
     args = parser.parse_args()
     tweet = load("tweet.json")
@@ -123,10 +136,20 @@ def main() -> None:
     small.pop("_id", None)
     tweet_id = ObjectId()
     documents = [dict(copy.deepcopy(tweet), _id=ObjectId()) for _ in range(1000)]
+    blob = b"".join(bson.encode(d) for d in documents)
 
+    async def decode_floor() -> object:
+        return bson.decode_all(blob)
+
+    repeats = 3 if args.quick else 7
     with fakemongo_process() as uri, asyncio.Runner() as runner:
         db = Database.connect(uri, "bench")
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(uri)
+
+        async def motor_client() -> AsyncIOMotorClient[dict[str, Any]]:
+            return AsyncIOMotorClient(uri)  # bound to the running loop
+
+        motor = runner.run(motor_client())
 
         async def seed() -> None:
             await db.tweets.insert_one(dict(tweet, _id=tweet_id))
@@ -136,41 +159,45 @@ def main() -> None:
         libraries = {
             "mongotor": _mongotor_ops(db, tweet_id, small),
             "pymongo async": _pymongo_ops(client, tweet_id, small),
+            "motor": _pymongo_ops(motor, tweet_id, small),
         }
         rows = []
         for key, label, (full, quick), per_call, target in ROWS:
             number = quick if args.quick else full
-            timings: dict[str, Timing] = {}
-            for name, operations in libraries.items():
-                timings[name] = measure_async(runner.run, operations[key], number=number)
-            ours = timings["mongotor"].per_op_ns / per_call
-            theirs = timings["pymongo async"].per_op_ns / per_call
+            operations = [operations[key] for operations in libraries.values()]
+            if key == "find_1k":
+                operations.append(decode_floor)
+            samples = measure_rounds_async(runner.run, operations, number=number, repeats=repeats)
+            ours, pymongo, motor_samples = samples[:3]
             rows.append(
-                [label, format_ns(ours), format_ns(theirs), f"{ours / theirs:.2f}x", target]
+                [
+                    label,
+                    *(format_ns(timing_of(s).per_op_ns / per_call) for s in samples[:3]),
+                    f"{round_ratio(ours, pymongo):.2f}x",
+                    f"{round_ratio(ours, motor_samples):.2f}x",
+                    target,
+                ]
             )
             if key == "find_1k":
-                blob = b"".join(bson.encode(d) for d in documents)
-
-                def decode_floor(blob: bytes = blob) -> object:
-                    return bson.decode_all(blob)
-
-                floor = measure(decode_floor, number=number)
                 rows.append(
                     [
-                        "  the floor: bson.decode_all, same 1,000 documents",
-                        format_ns(floor.per_op_ns),
+                        "  the floor: bson.decode_all, the same 1,000 documents",
+                        format_ns(timing_of(samples[3]).per_op_ns),
                         "-",
-                        f"{ours / floor.per_op_ns:.2f}x of floor",
+                        "-",
+                        f"{round_ratio(ours, samples[3]):.2f}x (ours/floor)",
+                        "-",
                         "<= 1.20x of floor",
                     ]
                 )
         runner.run(db.close())
         runner.run(client.close())
+        motor.close()
     print(
         table(
-            "mongotor client vs PyMongo AsyncMongoClient: client CPU time per operation "
-            "(median of 7; fakemongo in another process)",
-            ["workload", "mongotor", "pymongo async", "ratio", "target"],
+            "mongotor client vs PyMongo AsyncMongoClient and Motor: client CPU time per operation "
+            f"(medians of {repeats} alternating rounds; fakemongo in another process)",
+            ["workload", "mongotor", "pymongo async", "motor", "vs pymongo", "vs motor", "target"],
             rows,
         )
     )

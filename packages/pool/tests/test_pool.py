@@ -583,3 +583,30 @@ def test_idle_connections_are_closed_at_checkout_too(
         assert recorder.of(ConnectionClosed)[-1].reason is ConnectionClosedReason.IDLE
 
     run_virtual(main())
+
+
+@pytest.mark.parametrize("max_idle_time_ms", [0, 60_000])
+def test_an_unobserved_pool_hands_out_its_newest_idle_connection(
+    run_virtual: Run, fakes: Any, max_idle_time_ms: int
+) -> None:
+    # No listener and no DEBUG logging: check-out and check-in build no events;
+    # without maxIdleTimeMS they read no clock either. The outcome is the same.
+    async def main() -> None:
+        factory = fakes.FakeFactory()
+        pool: Pool[Any] = Pool(ADDRESS, factory, PoolOptions(max_idle_time_ms=max_idle_time_ms))
+        pool.ready()
+        first, second = await pool.checkout(), await pool.checkout()
+        pool.checkin(first)
+        pool.checkin(second)
+        assert await pool.checkout() is second  # the newest idle one (CMAP: LIFO)
+        assert await pool.checkout() is first
+        stats = pool.statistics()
+        assert (stats.active, stats.idle, stats.total) == (2, 0, 2)
+        pool.checkin(first)
+        first.closed = True  # broke while idle: not handed out again
+        third = await pool.checkout()
+        assert third is not first
+        assert first not in (second, third)
+        assert pool.statistics().total == 2
+
+    run_virtual(main())

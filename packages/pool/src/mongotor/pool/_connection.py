@@ -282,28 +282,37 @@ class Connection(asyncio.Protocol):
     ) -> Message:
         """Send one encoded message whose header carries ``request_id`` and return
         the message answering it. The lowest level: no compression, no checks."""
-        deadline = self._deadline(deadline)
-        if deadline is not None and deadline <= self._loop.time():
+        loop = self._loop
+        if deadline is None and self.socket_timeout is not None:
+            deadline = loop.time() + self.socket_timeout
+        if deadline is not None and deadline <= loop.time():
             # Nothing was sent: the stream is intact and the connection usable.
             raise self._timeout_error(0.0)
-        self._write(data)
-        future: asyncio.Future[Message] = self._loop.create_future()
+        if self._state is _CLOSED:
+            assert self._error is not None
+            raise self._error
+        assert self._transport is not None
+        self._transport.write(data)
+        future: asyncio.Future[Message] = loop.create_future()
         self._pending[request_id] = future
-        timer = None
-        if deadline is not None:
-            timer = self._loop.call_at(
-                deadline, self._timed_out, future, deadline - self._loop.time()
-            )
+        # No timer without a deadline: most operations have none.
+        timer = (
+            None
+            if deadline is None
+            else loop.call_at(deadline, self._timed_out, future, deadline - loop.time())
+        )
         try:
             return await future
-        except asyncio.CancelledError:
-            # The reply would arrive for no one: the stream is out of step.
-            self._fail(self._network_error(f"an operation on {self.address} was cancelled"))
+        except BaseException as exc:
+            # The reply was not delivered: data_received has not removed the entry.
+            self._pending.pop(request_id, None)
+            if isinstance(exc, asyncio.CancelledError):
+                # The reply would arrive for no one: the stream is out of step.
+                self._fail(self._network_error(f"an operation on {self.address} was cancelled"))
             raise
         finally:
             if timer is not None:
                 timer.cancel()
-            self._pending.pop(request_id, None)
 
     def close(self) -> None:
         """Close the connection, flushing what was written; operations still
@@ -327,9 +336,10 @@ class Connection(asyncio.Protocol):
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:
+        framer = self._framer
         try:
-            self._framer.feed(data)
-            while (message := self._framer.next_message()) is not NEED_DATA:
+            framer.feed(data)
+            while (message := framer.next_message()) is not NEED_DATA:
                 # Only a connection that allowed exhaust looks for moreToCome (an
                 # enum test per reply is not free).
                 streaming = self._exhaust and isinstance(message, OpMsg) and message.more_to_come
@@ -351,6 +361,8 @@ class Connection(asyncio.Protocol):
                     self._stream_next = message.request_id
                 if not future.done():
                     future.set_result(message)
+                if not framer.buffered:
+                    break  # the common case: the chunk was one whole reply
         except ProtocolError as exc:
             self._fail(self._network_error(f"{self.address} sent an invalid message: {exc}"))
 

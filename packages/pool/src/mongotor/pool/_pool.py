@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from asyncio import get_running_loop
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Generic
@@ -60,6 +61,7 @@ logger = logging.getLogger(__name__)
 # CPython 3.11 reading a member off its Enum class runs Python code (~0.1 us).
 _READY = PoolState.READY
 _CLOSED = PoolState.CLOSED
+_DEBUG = logging.DEBUG
 
 
 class _Waiter(Generic[C]):
@@ -246,9 +248,26 @@ class Pool(Generic[C]):
         or the error that establishing a new connection raised. Cancellation
         leaves nothing behind: a connection assigned meanwhile returns to the pool.
         """
-        loop = self._bind_loop()
+        loop = get_running_loop()
+        if loop is not self._loop:
+            self._bind_loop()
+        # Events on the hot path are only built when someone would see them.
+        observed = bool(self._listeners) or events_logger.isEnabledFor(_DEBUG)
+        if (
+            not observed
+            and self._state is _READY
+            and self._available
+            and not self._waiters
+            and not self.options.max_idle_time_ms
+        ):
+            # The common case, unobserved: the newest idle connection, nobody
+            # ahead, no clock to read (nothing idles out, no event has a duration).
+            connection = self._available[-1][0]
+            if connection.generation == self._generation and not connection.closed:
+                self._available.pop()
+                self._in_use[connection.id] = connection
+                return connection
         started = loop.time()
-        observed = self._observed()
         if observed:
             self._emit(ConnectionCheckOutStarted(self.address))
         if self._state is not _READY:
@@ -260,15 +279,17 @@ class Pool(Generic[C]):
             self._check_out_failed(started, error)
             raise error
         if self._available and not self._waiters:
-            # The common case, decided at once: an idle connection and nobody ahead.
-            connection = self._take_available(started)
-            if connection is not None:
-                self._in_use[connection.id] = connection
+            # Decided at once: an idle connection and nobody ahead.
+            connection_or_none = self._take_available(started)
+            if connection_or_none is not None:
+                self._in_use[connection_or_none.id] = connection_or_none
                 if observed:
                     self._emit(
-                        ConnectionCheckedOut(self.address, connection.id, loop.time() - started)
+                        ConnectionCheckedOut(
+                            self.address, connection_or_none.id, loop.time() - started
+                        )
                     )
-                return connection
+                return connection_or_none
         waiter: _Waiter[C] = _Waiter(loop.create_future())
         self._waiters.append(waiter)
         self._assign()
@@ -300,10 +321,22 @@ class Pool(Generic[C]):
         if self._in_use.get(connection.id) is not connection:
             raise ValueError(f"connection {connection.id} is not checked out of {self!r}")
         del self._in_use[connection.id]
-        if self._observed():
+        if self._listeners or events_logger.isEnabledFor(_DEBUG):
             self._emit(ConnectionCheckedIn(self.address, connection.id))
-        self._release(connection)
-        self._assign()
+        options = self.options
+        if (
+            self._state is _READY
+            and not options.max_idle_time_ms
+            and connection.generation == self._generation
+            and not connection.closed
+        ):
+            # _release's common case, inline: back to the idle list, no clock read.
+            self._available.append((connection, 0.0))
+        else:
+            self._release(connection)
+        if self._waiters or options.min_pool_size or options.max_idle_time_ms:
+            # Otherwise there is nobody to serve, nothing to top up or reap.
+            self._assign()
 
     @contextlib.asynccontextmanager
     async def connection(self, *, deadline: float | None = None) -> AsyncIterator[C]:
@@ -394,7 +427,9 @@ class Pool(Generic[C]):
         if reason is not None:
             self._close(connection, reason)
         else:
-            self._available.append((connection, self._time()))
+            # The time is read only to idle connections out (maxIdleTimeMS).
+            since = self._time() if self.options.max_idle_time_ms else 0.0
+            self._available.append((connection, since))
 
     def _close(
         self, connection: C, reason: ConnectionClosedReason, error: BaseException | None = None
@@ -593,10 +628,6 @@ class Pool(Generic[C]):
 
     def _emit(self, event: PoolEvent) -> None:
         emit(event, self._listeners)
-
-    def _observed(self) -> bool:
-        # Events on the hot path are only built when someone would see them.
-        return bool(self._listeners) or events_logger.isEnabledFor(logging.DEBUG)
 
 
 def create_pool(
