@@ -11,7 +11,10 @@ Printed side by side in one run:
 2. Round trips per second with PyMongo as the client and fakemongo serving
    from another process (``python -m fakemongo``): insert_one, find_one by
    ``_id``, and find_one by an indexed field, at 1,000 and at 100,000
-   documents (target >= 5,000/s; the cost must not grow with the collection).
+   documents (target >= 5,000/s; the cost must not grow with the collection),
+   with the server process's CPU time per operation beside each rate: the
+   wall-clock rate moves with the machine's load, the server's CPU per
+   request much less.
 3. The same operations through mongomock, in-process (no wire, no server).
 
 Wall-clock medians of 5 runs; the machine has 2 cores, one for each side.
@@ -74,8 +77,18 @@ def bench_startup() -> list[list[str]]:
     return rows
 
 
+def _process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` (Linux /proc; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def _server_process() -> Iterator[str]:
+def _server_process() -> Iterator[tuple[str, int]]:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
         [sys.executable, "-m", "fakemongo", "--port", "0"],
@@ -89,14 +102,17 @@ def _server_process() -> Iterator[str]:
         uri = proc.stdout.readline().strip()
         if not uri.startswith("mongodb://"):
             raise SystemExit("fakemongo did not start")
-        yield uri
+        yield uri, proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
 
 
-def _workloads(collection: Any, size: int, ops: int, repeats: int = RUNS) -> dict[str, float]:
-    """Operations per second for each workload against ``collection``."""
+def _workloads(
+    collection: Any, size: int, ops: int, repeats: int = RUNS, server_pid: int | None = None
+) -> dict[str, tuple[float, float | None]]:
+    """Operations per second for each workload against ``collection``, and the
+    server process's CPU microseconds per operation (None: not measured)."""
     collection.drop()
     collection.insert_many([{"_id": i, "k": f"key{i}", "v": i % 100} for i in range(size)])
     collection.create_index("k")
@@ -122,19 +138,27 @@ def _workloads(collection: Any, size: int, ops: int, repeats: int = RUNS) -> dic
         ("find_one by _id", find_by_id),
         ("find_one by indexed field", find_by_key),
     ):
-        results[name] = ops / _median_seconds(fn, repeats)
+        before = None if server_pid is None else _process_cpu_seconds(server_pid)
+        seconds = _median_seconds(fn, repeats)
+        after = None if server_pid is None else _process_cpu_seconds(server_pid)
+        cpu = None
+        if before is not None and after is not None:
+            cpu = (after - before) / (ops * repeats) * 1e6
+        results[name] = (ops / seconds, cpu)
     return results
 
 
 def bench_round_trips(quick: bool) -> list[list[str]]:
     ops = 300 if quick else 2000
     sizes = (1_000, 100_000)
-    measured: dict[tuple[str, int], dict[str, float]] = {}
-    with _server_process() as uri:
+    measured: dict[tuple[str, int], dict[str, tuple[float, float | None]]] = {}
+    with _server_process() as (uri, pid):
         client: MongoClient[dict[str, Any]] = MongoClient(uri)
         try:
             for size in sizes:
-                measured[("fakemongo + PyMongo", size)] = _workloads(client.bench.c, size, ops)
+                measured[("fakemongo + PyMongo", size)] = _workloads(
+                    client.bench.c, size, ops, server_pid=pid
+                )
         finally:
             client.close()
     mock: Any = mongomock.MongoClient()
@@ -145,9 +169,10 @@ def bench_round_trips(quick: bool) -> list[list[str]]:
         measured[("mongomock (in-process)", size)] = _workloads(mock.bench.c, size, mock_ops, 3)
     rows = []
     for (library, size), results in measured.items():
-        for workload, rate in results.items():
+        for workload, (rate, cpu) in results.items():
             target = ">= 5,000/s" if library.startswith("fakemongo") else "-"
-            rows.append([library, f"{size:,}", workload, f"{rate:,.0f}/s", target])
+            server_cpu = "-" if cpu is None else f"{cpu:.0f} us"
+            rows.append([library, f"{size:,}", workload, f"{rate:,.0f}/s", server_cpu, target])
     return rows
 
 
@@ -168,7 +193,7 @@ def main() -> None:
     print(
         table(
             "Operations per second, PyMongo client / server in another process (median of 5)",
-            ["library", "documents", "workload", "rate", "target"],
+            ["library", "documents", "workload", "rate", "server CPU/op", "target"],
             bench_round_trips(args.quick),
         )
     )

@@ -117,27 +117,37 @@ async def test_restart_keeps_the_data() -> None:
 
 @pytest.mark.asyncio
 async def test_stop_closes_open_connections(server: FakeMongo) -> None:
-    client = _async_client(server, retryReads=False)
-    try:
-        await client.admin.command("ping")
-        assert server.statistics()["connections"] >= 1
-        await server.stop()
-        assert server.statistics()["connections"] == 0
-    finally:
-        await client.close()
+    # Raw connections, not a driver's: a driver's monitor reconnects at once,
+    # racing the stop (PyMongo's async monitor leaks a socket it was connecting
+    # when its client closes).
+    connections = [await asyncio.open_connection(server.host, server.port) for _ in range(3)]
+    for request_id, (reader, writer) in enumerate(connections):
+        writer.write(encode_op_msg(request_id, {"ping": 1, "$db": "admin"}))
+        length = int.from_bytes(await reader.readexactly(4), "little")
+        await reader.readexactly(length - 4)
+    assert server.statistics()["connections"] == 3
+    await server.stop()
+    assert server.statistics()["connections"] == 0
+    for reader, writer in connections:
+        assert await asyncio.wait_for(reader.read(1), 10) == b""  # closed by the server
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
 
 
 @pytest.mark.asyncio
 async def test_a_connection_accepted_while_stopping_is_closed() -> None:
-    # The race stop() cannot see: asyncio created the connection's task just
-    # before the listener closed. The task must close its socket, not serve.
+    # The race stop() cannot see: asyncio accepted the connection just before
+    # the listener closed. The connection must close its socket, not serve.
     server = FakeMongo()
     left, right = socket.socketpair()
     with left, right:
-        reader, writer = await asyncio.open_connection(sock=left)
-        await server._accept(reader, writer)
-        assert writer.transport.is_closing()
-        await asyncio.sleep(0)  # the transport closes its socket in the loop's next turn
+        loop = asyncio.get_running_loop()
+        transport, connection = await loop.connect_accepted_socket(
+            server._new_connection, sock=left
+        )
+        assert transport.is_closing()
+        await asyncio.wait_for(connection.closed, 10)
         assert right.recv(1) == b""  # the other end sees the close
     assert server.statistics()["total_connections"] == 0
 

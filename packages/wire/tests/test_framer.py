@@ -12,6 +12,7 @@ from mongotor.wire import (
     MalformedMessageError,
     MessageTooLargeError,
     OpMsg,
+    decode_message,
     encode_op_msg,
 )
 
@@ -133,3 +134,23 @@ def test_a_lower_max_message_size_applies_to_a_length_already_checked() -> None:
     framer.max_message_size = 64  # ...and again against the new limit
     with pytest.raises(MessageTooLargeError):
         framer.next_message()
+
+
+def test_next_frame_hands_out_undecoded_messages_and_stays_in_step() -> None:
+    # A server answers a message it cannot decode and reads on: only a bad
+    # declared length puts the stream out of step.
+    bad = struct.pack("<iiii", 21, 9, 0, 2013) + b"\x00" * 5
+    good = encode_op_msg(2, {"ping": 1})
+    framer = Framer()
+    assert framer.next_frame() is NEED_DATA
+    framer.feed(bad + good[:10])
+    assert framer.next_frame() == bad
+    with pytest.raises(MalformedMessageError):
+        decode_message(bad)
+    assert framer.next_frame() is NEED_DATA
+    framer.feed(good[10:] + struct.pack("<i", 15))
+    assert framer.next_frame() == good
+    with pytest.raises(MalformedMessageError, match="shorter than its header"):
+        framer.next_frame()
+    with pytest.raises(MalformedMessageError):
+        framer.next_frame()

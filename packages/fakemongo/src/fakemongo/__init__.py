@@ -24,11 +24,23 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._errors import CommandError as CommandError
     from ._errors import ErrorCode as ErrorCode
+    from ._member import MemberOptions as MemberOptions
+    from ._replset import FakeMongoReplicaSet as FakeMongoReplicaSet
     from ._server import FakeMongo as FakeMongo
     from ._state import ServerOptions as ServerOptions
+    from ._threaded import FakeMongoReplicaSetThread as FakeMongoReplicaSetThread
     from ._threaded import FakeMongoThread as FakeMongoThread
 
-__all__ = ["CommandError", "ErrorCode", "FakeMongo", "FakeMongoThread", "ServerOptions"]
+__all__ = [
+    "CommandError",
+    "ErrorCode",
+    "FakeMongo",
+    "FakeMongoReplicaSet",
+    "FakeMongoReplicaSetThread",
+    "FakeMongoThread",
+    "MemberOptions",
+    "ServerOptions",
+]
 
 _HOMES = {
     "CommandError": "._errors",
@@ -36,6 +48,9 @@ _HOMES = {
     "FakeMongo": "._server",
     "ServerOptions": "._state",
     "FakeMongoThread": "._threaded",
+    "FakeMongoReplicaSet": "._replset",
+    "FakeMongoReplicaSetThread": "._threaded",
+    "MemberOptions": "._member",
 }
 
 

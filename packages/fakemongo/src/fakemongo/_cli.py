@@ -1,7 +1,8 @@
 """The command line: ``fakemongo --port 27017`` or ``python -m fakemongo``.
 
-Prints the connection string, then serves until interrupted (Ctrl-C or
-SIGTERM). ``--verbose`` logs every command at debug level, so you can see what
+``fakemongo --replset rs0 --members 3`` serves a replica set instead, its
+members on consecutive ports from ``--port``. Prints the connection string,
+then serves until interrupted (Ctrl-C or SIGTERM). ``--verbose`` logs every command at debug level, so you can see what
 your driver sent.
 """
 
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from ._errors import CommandError
+from ._replset import FakeMongoReplicaSet
 from ._server import FakeMongo
 from ._state import ServerOptions
 
@@ -67,10 +69,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=600_000,
         help="idle cursor timeout (default 10 min)",
     )
+    parser.add_argument("--replset", metavar="NAME", help="serve a replica set of this name")
+    parser.add_argument(
+        "--members", type=int, default=3, help="data-bearing members of --replset (default 3)"
+    )
+    parser.add_argument("--arbiters", type=int, default=0, help="arbiters of --replset (default 0)")
     parser.add_argument(
         "--verbose", "-v", action="store_true", help="log every command at debug level"
     )
     args = parser.parse_args(argv)
+    if args.replset is not None and args.members < 1:
+        parser.error("--members must be at least 1")
     for option in ("tls_cert", "tls_key", "tls_ca"):
         path = getattr(args, option)
         if path is not None and not os.path.isfile(path):
@@ -95,8 +104,13 @@ async def serve(args: argparse.Namespace) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
-    async with FakeMongo(options) as server:
-        sys.stdout.write(f"{server.uri}\n")
+    served: FakeMongo | FakeMongoReplicaSet
+    if args.replset is None:
+        served = FakeMongo(options)
+    else:
+        served = FakeMongoReplicaSet(args.replset, args.members, args.arbiters, options=options)
+    async with served:
+        sys.stdout.write(f"{served.uri}\n")
         sys.stdout.flush()
         await stop.wait()
 

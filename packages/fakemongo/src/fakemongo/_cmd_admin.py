@@ -73,7 +73,7 @@ def hello(ctx: Context, body: dict[str, Any]) -> Any:
     reply = _hello_reply(ctx, body)
     if wait is None:
         return reply
-    return _awaitable(wait, reply)
+    return _awaitable(ctx, wait, reply)
 
 
 def _negotiate_compression(ctx: Context, requested: Any) -> None:
@@ -130,7 +130,8 @@ def _hello_reply(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         speculative = speculative_authenticate(ctx, body["speculativeAuthenticate"])
         if speculative is not None:
             reply["speculativeAuthenticate"] = speculative
-    return reply
+    member = ctx.server.replication
+    return reply if member is None else member.hello(reply)
 
 
 def _await_time(ctx: Context, body: dict[str, Any]) -> float | None:
@@ -169,20 +170,30 @@ def _await_time(ctx: Context, body: dict[str, Any]) -> float | None:
         )
     if max_await < 0:
         raise CommandError(ErrorCode.Location51759, "maxAwaitTimeMS must be a non-negative integer")
-    if version["processId"] != ctx.server.process_id:
-        return None  # another process: the client's view is stale, answer now
-    if counter > 0:
+    member = ctx.server.replication
+    if member is not None and not member.streams:
+        return None  # a member configured without topologyVersion answers at once
+    current = 0 if member is None else member.topology_counter
+    if version["processId"] != ctx.server.process_id or counter < current:
+        return None  # another process, or the client's view is stale: answer now
+    if counter > current:
         raise CommandError(
             ErrorCode.Location51764,
             f"Received a topology version with counter: {counter} which is greater than the server "
-            f"topology version counter: 0",
+            f"topology version counter: {current}",
         )
     return max_await / 1000
 
 
-async def _awaitable(wait: float, reply: dict[str, Any]) -> dict[str, Any]:
-    # A standalone's topology never changes, so the wait always runs out.
-    await asyncio.sleep(wait)
+async def _awaitable(ctx: Context, wait: float, reply: dict[str, Any]) -> dict[str, Any]:
+    member = ctx.server.replication
+    if member is None:
+        # A standalone's topology never changes, so the wait always runs out.
+        await asyncio.sleep(wait)
+    else:
+        # A member answers as soon as its topologyVersion moves.
+        await member.topology_changed(wait)
+        reply = member.hello(reply)
     reply["localTime"] = _now()
     return reply
 
@@ -333,6 +344,8 @@ def list_commands(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Every command this server implements, with whether it requires auth."""
     commands: dict[str, Any] = {}
     for name, spec in sorted(COMMANDS.items()):
+        if spec.test_only and not ctx.server.options.enable_test_commands:
+            continue  # mongod registers test commands only with enableTestCommands
         commands[name] = {
             "help": spec.help,
             "requiresAuth": spec.requires_auth,

@@ -23,7 +23,7 @@ from ._dispatch import Context, command
 from ._errors import CommandError, ErrorCode
 from ._paths import LeafArrays, candidates, parse_field_path
 from ._query import compile_query
-from ._storage import Collection, Database, Storage, id_key, validate_namespace
+from ._storage import Collection, Storage, id_key, validate_namespace
 from ._writes import check_document_size
 
 __all__: list[str] = []
@@ -124,7 +124,7 @@ class _PipelineContext:
             stored = doc if "_id" in doc else {"_id": ObjectId(), **doc}
             check_document_size(stored)
             fresh.insert(stored)
-        self._storage.databases.setdefault(db, Database(db)).collections[coll] = fresh
+        self._storage.install(fresh)
 
     def merge_target(self, db: str, coll: str) -> _Target:
         validate_namespace(db, coll)

@@ -404,7 +404,7 @@ def create_indexes(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
             built.append(index.name)
     except DuplicateKeyError as exc:
         for index_name in built:
-            del collection.indexes[index_name]
+            collection.drop_index(index_name)
         raise IndexBuildFailed(collection, exc) from exc
     return {
         "numIndexesBefore": before,
@@ -466,5 +466,5 @@ def drop_indexes(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         raise CommandError(ErrorCode.NamespaceNotFound, f"ns not found {ctx.db}.{name}")
     before = len(collection.indexes)
     for index_name in _indexes_to_drop(collection, body["index"]):
-        del collection.indexes[index_name]
+        collection.drop_index(index_name)
     return {"nIndexesWas": before}

@@ -1,30 +1,37 @@
 """One client connection: messages in through the wire codec, replies out.
 
 Requests on one connection run strictly in order, as mongod runs them. The
-loop reads one message at a time, exactly as long as its header says (so a
-message the codec refuses never leaves the stream out of step), decodes it
-with :func:`mongotor.wire.decode_message` and answers it. A malformed message
-ends the connection (after an error reply when the message's header was sound
-enough to answer), and nothing that happens here can disturb another
-connection or the server.
+connection is an :class:`asyncio.Protocol`: each chunk the socket delivers is
+fed to a :class:`mongotor.wire.Framer`, and every whole message in it is
+answered right there, in the loop's read callback, with no task, future or
+stream per request. Only a command that must wait (an awaitData getMore, a
+streaming hello, a fail point's delay) gets a task; until it has answered,
+the connection reads nothing more, so replies stay in request order.
+
+A malformed message ends the connection (after an error reply when the
+message's header was sound enough to answer), and nothing that happens here
+can disturb another connection or the server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
-import struct
+import ssl
+from collections.abc import Callable, Coroutine, Generator
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from mongotor.wire import (
     HEADER_SIZE,
+    NEED_DATA,
     CompressorId,
+    Framer,
     InvalidBSONError,
     OpCode,
     OpMsg,
-    OpMsgFlags,
     OpQuery,
     OpReplyFlags,
     ProtocolError,
@@ -35,21 +42,18 @@ from mongotor.wire import (
     encode_op_reply,
 )
 
-from ._dispatch import Context, run_command
+from ._dispatch import Context, Reply, run_command
 from ._errors import CommandError, ErrorCode
-from ._identity import MAX_MESSAGE_SIZE_BYTES
+from ._identity import MAX_MESSAGE_SIZE_BYTES as MAX_MESSAGE_SIZE
 
 if TYPE_CHECKING:
     from ._server import FakeMongo
     from ._state import ConnectionState
 
-__all__ = ["serve_connection"]
+__all__ = ["Connection"]
 
 log = logging.getLogger("fakemongo.connection")
 
-# Standard message header (manual: Wire Protocol > Standard Message Header):
-# int32 messageLength, requestID, responseTo, opCode, little-endian.
-_HEADER = struct.Struct("<iiii")
 _request_ids = itertools.count(1)
 
 # Commands whose arguments carry secrets: logged by name only.
@@ -80,6 +84,14 @@ _LEGACY_OPCODE_REMOVAL = (
 # drops a connection that sends more (TooManyDocumentSequences is in its
 # ConnectionFatalMessageParseError category).
 _MAX_DOCUMENT_SEQUENCES = 2
+# How much a connection reads ahead while a command waits: one largest
+# message (a client that pipelines behind an awaitData getMore is rare).
+_READ_AHEAD = MAX_MESSAGE_SIZE
+
+#: What answering one message gives: the reply's bytes, ``None`` for no reply,
+#: or a coroutine that produces them once the command has finished waiting.
+_Answer: TypeAlias = "bytes | Coroutine[Any, Any, bytes | None] | None"
+_M = TypeVar("_M", OpMsg, OpQuery)
 
 
 class _RemovedOpCode(IntEnum):
@@ -100,71 +112,340 @@ class _CloseConnection(Exception):
         self.reply = reply
 
 
-async def serve_connection(
-    server: FakeMongo, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> None:
-    """Serve one client until it disconnects, misbehaves, or the server stops."""
-    peer = writer.get_extra_info("peername")
-    conn = server.state.new_connection(f"{peer[0]}:{peer[1]}" if peer else "unknown")
-    log.debug("connection %d accepted from %s", conn.connection_id, conn.peer)
-    try:
-        while True:
-            header = await reader.readexactly(HEADER_SIZE)
-            length, request_id, _, opcode = _HEADER.unpack(header)
-            if not HEADER_SIZE <= length <= MAX_MESSAGE_SIZE_BYTES:
-                # mongod drops the connection without a reply: nothing after a
-                # bad length can be trusted to be a message boundary.
-                log.info(
-                    "closing connection %d: message length %d outside [%d, %d]",
-                    conn.connection_id,
-                    length,
-                    HEADER_SIZE,
-                    MAX_MESSAGE_SIZE_BYTES,
-                )
-                break
-            data = header + await reader.readexactly(length - HEADER_SIZE)
+class Connection(asyncio.Protocol):
+    """Serves one client until it disconnects, misbehaves, or the server stops.
+
+    :attr:`closed` resolves once the socket is closed and no request of this
+    connection is still running.
+    """
+
+    def __init__(self, server: FakeMongo) -> None:
+        self._server = server
+        self._loop = asyncio.get_running_loop()
+        self._framer = Framer(max_message_size=MAX_MESSAGE_SIZE)
+        self._transport: asyncio.Transport | None = None  # set once TLS is up
+        self._state: ConnectionState | None = None
+        # One Context per database this client uses: they are immutable.
+        self._contexts: dict[str, Context] = {}
+        # The TLS handshake, or the request that is waiting: requests that
+        # arrive meanwhile are answered after it (mongod reads a request after
+        # answering the last). Reading goes on, so that a client that leaves
+        # cancels the command it waits for (an awaitData getMore, say).
+        self._task: asyncio.Task[None] | None = None
+        self._writing_paused = False
+        self._lost = False
+        self.closed: asyncio.Future[None] = self._loop.create_future()
+
+    # -- asyncio.Protocol ----------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        server = self._server
+        if not server.running:
+            # Accepted just before stop() closed the listener: stop() did not
+            # see this connection, so it must not start serving.
+            self._lost = True
+            transport.abort()
+            self._forget()
+            return
+        server._connections.add(self)
+        tls = server._tls
+        if tls is None:
+            self._start(transport)
+        else:
+            self._task = self._loop.create_task(self._handshake(transport, tls))
+
+    def data_received(self, data: bytes) -> None:
+        framer = self._framer
+        # A bad length is raised again by next_frame, once the messages
+        # before it are answered.
+        with contextlib.suppress(ProtocolError):
+            framer.feed(data)
+        if self._task is None:
+            self._serve()
+        elif framer.buffered > _READ_AHEAD:
+            # A command waits: hold what arrives behind it, up to a point.
+            self._pause_reading()
+
+    def eof_received(self) -> bool:
+        return False  # the client is done: close our side too
+
+    def pause_writing(self) -> None:
+        # The client does not read its replies: read no more requests until it
+        # does (what awaiting drain() after each reply does for a stream).
+        self._writing_paused = True
+        self._pause_reading()
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        self._resume()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        state = self._state
+        if state is not None:
+            if exc is not None:
+                log.debug("connection %d lost: %r", state.connection_id, exc)
+            elif self._framer.buffered:
+                log.info("connection %d closed in the middle of a message", state.connection_id)
+        self._lost = True
+        if self._task is not None:
+            self._task.cancel()  # the client is gone: so is its waiting request
+        else:
+            self._forget()
+
+    # -- life cycle ----------------------------------------------------------
+
+    def abort(self) -> None:
+        """Close at once: the server is stopping."""
+        if self._task is not None:
+            self._task.cancel()
+        if self._transport is not None:
+            self._transport.abort()
+
+    async def _handshake(self, transport: asyncio.Transport, tls: ssl.SSLContext) -> None:
+        # TLS is started here rather than by the listener so that stop() sees,
+        # cancels and closes connections still in their handshake.
+        try:
+            tls_transport = await self._loop.start_tls(transport, self, tls, server_side=True)
+        except BaseException as exc:
+            # start_tls has closed the socket (on cancellation too: stop()).
+            self._task = None
+            self._lost = True
+            self._forget()
+            if not isinstance(exc, (ssl.SSLError, ConnectionError)):
+                raise
+            peer = transport.get_extra_info("peername")
+            log.debug("TLS handshake with %s failed: %r", peer, exc)
+            return
+        self._task = None
+        assert tls_transport is not None
+        self._start(tls_transport)
+
+    def _start(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        peer = transport.get_extra_info("peername")
+        state = self._server.state.new_connection(f"{peer[0]}:{peer[1]}" if peer else "unknown")
+        self._state = state
+        log.debug("connection %d accepted from %s", state.connection_id, state.peer)
+        self._serve()  # what arrived with the end of the TLS handshake
+
+    def _forget(self) -> None:
+        if self.closed.done():
+            return
+        if self._state is not None:
+            self._server.state.close_connection(self._state)
+            log.debug("connection %d closed", self._state.connection_id)
+        self._server._connections.discard(self)
+        self.closed.set_result(None)
+
+    def _close(self, reason: str, reply: bytes | None = None) -> None:
+        assert self._transport is not None
+        assert self._state is not None
+        log.info("closing connection %d: %s", self._state.connection_id, reason)
+        if reply is not None:
+            self._transport.write(reply)
+        self._transport.close()  # once the reply is flushed
+
+    # -- requests ------------------------------------------------------------
+
+    def _serve(self) -> None:
+        """Answer every whole message buffered, until one must wait."""
+        transport = self._transport
+        assert transport is not None
+        framer = self._framer
+        while not self._writing_paused and not transport.is_closing():
             try:
-                reply = await _answer(server, conn, data, request_id, opcode)
+                frame = framer.next_frame()
+            except ProtocolError as exc:
+                # A bad declared length: mongod drops the connection without
+                # a reply, since nothing after it can be trusted to be a
+                # message boundary.
+                length = exc.declared_length
+                self._close(f"message length {length} outside [{HEADER_SIZE}, {MAX_MESSAGE_SIZE}]")
+                return
+            if frame is NEED_DATA:
+                return
+            try:
+                answer = self._answer(frame)
             except _CloseConnection as close:
-                log.info("closing connection %d: %s", conn.connection_id, close)
-                if close.reply is not None:
-                    writer.write(close.reply)
-                    await writer.drain()
-                break
+                self._close(str(close), close.reply)
+                return
+            except Exception:
+                # A bug of ours (a reply that does not encode, say): this
+                # connection ends, the server goes on.
+                log.exception("closing connection: internal error answering a request")
+                self._close("internal error")
+                return
+            if answer is None:
+                continue
+            if isinstance(answer, bytes):
+                transport.write(answer)
+                continue
+            self._task = self._loop.create_task(self._finish(answer))
+            return
+
+    async def _finish(self, answer: Coroutine[Any, Any, bytes | None]) -> None:
+        """Wait for a request's reply, send it, then serve what is buffered."""
+        try:
+            try:
+                reply = await answer
+            except _CloseConnection as close:
+                self._close(str(close), close.reply)
+                return
+            except Exception:
+                log.exception("closing connection: internal error answering a request")
+                self._close("internal error")
+                return
             if reply is not None:
-                writer.write(reply)
-                await writer.drain()
-    except asyncio.IncompleteReadError as exc:
-        if exc.partial:
-            log.info("connection %d closed in the middle of a message", conn.connection_id)
-    except (ConnectionError, OSError) as exc:
-        log.debug("connection %d lost: %r", conn.connection_id, exc)
-    finally:
-        server.state.close_connection(conn)
-        writer.close()
-        log.debug("connection %d closed", conn.connection_id)
+                assert self._transport is not None
+                self._transport.write(reply)
+        finally:
+            self._task = None
+            if self._lost:
+                self._forget()
+        self._resume()
+
+    def _resume(self) -> None:
+        # No request waits here: none starts while writing is paused, and the
+        # one that waited has finished.
+        assert self._task is None
+        transport = self._transport
+        assert transport is not None
+        if self._writing_paused or transport.is_closing():
+            return
+        transport.resume_reading()
+        self._serve()
+
+    def _pause_reading(self) -> None:
+        assert self._transport is not None
+        self._transport.pause_reading()
+
+    def _context(self, db: str) -> Context:
+        ctx = self._contexts.get(db)
+        if ctx is None:
+            assert self._state is not None
+            ctx = self._contexts[db] = Context(self._server.state, self._state, db)
+        return ctx
+
+    def _answer(self, data: bytes | bytearray) -> _Answer:
+        try:
+            message = decode_message(data, max_message_size=MAX_MESSAGE_SIZE)
+        except UnsupportedOpcodeError as exc:
+            return _removed_opcode(exc, _request_id(data))
+        except InvalidBSONError as exc:
+            # The header was sound, only a document was not: answer InvalidBSON
+            # in the request's own protocol, then drop the connection.
+            error = CommandError(ErrorCode.InvalidBSON, f"invalid BSON in message: {exc.reason}")
+            reply = _error_reply(exc.opcode, _request_id(data), error)
+            raise _CloseConnection(str(exc), reply) from exc
+        except ProtocolError as exc:
+            raise _CloseConnection(str(exc)) from exc
+        if type(message) is OpMsg:
+            return self._answer_op_msg(message)
+        if type(message) is OpQuery:
+            return self._answer_op_query(message)
+        # mongod: "Message type 1 is not supported" (a client sent OP_REPLY).
+        opcode = int.from_bytes(data[12:16], "little", signed=True)
+        raise _CloseConnection(f"message type {opcode} is not supported")
+
+    def _answer_op_msg(self, message: OpMsg) -> _Answer:
+        try:
+            body = _op_msg_body(message)
+        except CommandError as exc:
+            reply = exc.to_document()
+        else:
+            db = body["$db"]
+            ctx = self._context(db)
+            _log_request(ctx.conn, db, body)
+            return _respond(ctx, body, _op_msg_reply, message)
+        return _op_msg_reply(message, reply)
+
+    def _answer_op_query(self, message: OpQuery) -> _Answer:
+        db, _, collection = message.full_collection_name.partition(".")
+        if collection != "$cmd":
+            data = _legacy_failure(message.request_id, "OP_QUERY is no longer supported")
+            return _maybe_compress(message.compressor, data)
+        query = dict(message.query)  # type: ignore[arg-type]
+        # Old drivers wrap the command as {$query: {...}, $readPreference: ...}
+        # (the server's upconvertRequest accepts "$query" and "query").
+        wrapper = next(iter(query), "")
+        if wrapper in ("$query", "query") and isinstance(query[wrapper], dict):
+            query = dict(query[wrapper])
+        name = next(iter(query), "")
+        if name in _OP_QUERY_COMMANDS:
+            ctx = self._context(db)
+            _log_request(ctx.conn, db, query)
+            return _respond(ctx, query, _op_reply, message)
+        reply = CommandError(
+            ErrorCode.UnsupportedOpQueryCommand,
+            f"Unsupported OP_QUERY command: {name}. {_LEGACY_OPCODE_REMOVAL}",
+        ).to_document()
+        return _op_reply(message, reply)
 
 
-async def _answer(
-    server: FakeMongo, conn: ConnectionState, data: bytes, request_id: int, opcode: int
-) -> bytes | None:
+# -- running a command without a task --------------------------------------
+
+
+def _respond(
+    ctx: Context, body: dict[str, Any], encode: Callable[[_M, Reply], bytes | None], message: _M
+) -> _Answer:
+    """Run the command at once, in the read callback: the encoded reply, or,
+    if the command waits, a coroutine that finishes it and encodes its reply.
+
+    The coroutine's first step runs here, outside any task (what Python
+    3.12's eager tasks do): a command that does not wait ends in it, and its
+    reply is encoded without a task, a future or a trip through the loop.
+    One that waits hands back what it awaits, and the coroutine returned
+    here goes on from exactly that point inside a task.
+    """
+    command = run_command(ctx, body)
     try:
-        message = decode_message(data, max_message_size=MAX_MESSAGE_SIZE_BYTES)
-    except UnsupportedOpcodeError as exc:
-        return _removed_opcode(exc, request_id)
-    except InvalidBSONError as exc:
-        # The header was sound, only a document was not: answer InvalidBSON
-        # in the request's own protocol, then drop the connection.
-        error = CommandError(ErrorCode.InvalidBSON, f"invalid BSON in message: {exc.reason}")
-        raise _CloseConnection(str(exc), _error_reply(exc.opcode, request_id, error)) from exc
-    except ProtocolError as exc:
-        raise _CloseConnection(str(exc)) from exc
-    if isinstance(message, OpMsg):
-        return await _answer_op_msg(server, conn, message)
-    if isinstance(message, OpQuery):
-        return await _answer_op_query(server, conn, message)
-    # mongod: "Message type 1 is not supported" (a client sent OP_REPLY).
-    raise _CloseConnection(f"message type {opcode} is not supported")
+        awaiting = command.send(None)
+    except StopIteration as done:
+        return encode(message, done.value)
+    return _later(_Resumed(command, awaiting), encode, message)
+
+
+async def _later(
+    pending: _Resumed, encode: Callable[[_M, Reply], bytes | None], message: _M
+) -> bytes | None:
+    return encode(message, await pending)
+
+
+class _Resumed:
+    """The rest of a coroutine whose first step already ran outside any task.
+
+    Awaiting it does what ``await`` would have done from that step on: it
+    passes what the coroutine awaits (a future) up to the task, and the
+    task's results, exceptions and cancellation back down to it.
+    """
+
+    __slots__ = ("_awaiting", "_coroutine")
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Reply], awaiting: Any) -> None:
+        self._coroutine = coroutine
+        self._awaiting = awaiting
+
+    def __await__(self) -> Generator[Any, Any, Reply]:
+        coroutine, awaiting = self._coroutine, self._awaiting
+        while True:
+            step: Callable[[Any], Any]
+            try:
+                value = yield awaiting
+                step = coroutine.send
+            except BaseException as exc:  # cancellation, or the awaited future's error
+                value, step = exc, coroutine.throw
+            try:
+                awaiting = step(value)
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+
+
+# -- messages --------------------------------------------------------------
+
+
+def _request_id(data: bytes | bytearray) -> int:
+    return int.from_bytes(data[4:8], "little", signed=True)
 
 
 def _removed_opcode(exc: UnsupportedOpcodeError, request_id: int) -> bytes | None:
@@ -201,7 +482,16 @@ def _error_reply(opcode: int | None, response_to: int, error: CommandError) -> b
 def _op_msg_body(message: OpMsg) -> dict[str, Any]:
     """The command: the body with each document sequence as an array field
     (OP_MSG spec, "Kind 1: Document Sequence"); errors as mongod's OpMsg::parse."""
-    body = dict(message.body)  # type: ignore[arg-type]
+    # The decoder made this dict for this request alone: it is ours to extend.
+    body: dict[str, Any] = message.body  # type: ignore[assignment]
+    if message.sequences:
+        _add_sequences(body, message)
+    if not isinstance(body.get("$db"), str):
+        raise CommandError(ErrorCode.Location40571, "OP_MSG requests require a $db argument")
+    return body
+
+
+def _add_sequences(body: dict[str, Any], message: OpMsg) -> None:
     if len(message.sequences) > _MAX_DOCUMENT_SEQUENCES:
         raise _CloseConnection("Too many document sequences in OP_MSG")
     seen: set[str] = set()
@@ -218,46 +508,16 @@ def _op_msg_body(message: OpMsg) -> dict[str, Any]:
                 f"Duplicate field between body and document sequence {sequence.identifier}",
             )
         body[sequence.identifier] = list(sequence.documents)
-    if not isinstance(body.get("$db"), str):
-        raise CommandError(ErrorCode.Location40571, "OP_MSG requests require a $db argument")
-    return body
 
 
-async def _answer_op_msg(server: FakeMongo, conn: ConnectionState, message: OpMsg) -> bytes | None:
-    try:
-        body = _op_msg_body(message)
-    except CommandError as exc:
-        reply = exc.to_document()
-    else:
-        db = body["$db"]
-        _log_request(conn, db, body)
-        reply = await run_command(Context(server.state, conn, db), body)
-    if message.flags & OpMsgFlags.MORE_TO_COME:
+def _op_msg_reply(message: OpMsg, reply: Reply) -> bytes | None:
+    if message.more_to_come:
         return None  # an unacknowledged write: the client reads no reply
     data = encode_op_msg(_next_id(), reply, response_to=message.request_id)
-    return _maybe_compress(message.compressor, data)
+    return data if message.compressor is None else _maybe_compress(message.compressor, data)
 
 
-async def _answer_op_query(server: FakeMongo, conn: ConnectionState, message: OpQuery) -> bytes:
-    db, _, collection = message.full_collection_name.partition(".")
-    if collection != "$cmd":
-        data = _legacy_failure(message.request_id, "OP_QUERY is no longer supported")
-        return _maybe_compress(message.compressor, data)
-    query = dict(message.query)  # type: ignore[arg-type]
-    # Old drivers wrap the command as {$query: {...}, $readPreference: ...}
-    # (the server's upconvertRequest accepts "$query" and "query").
-    wrapper = next(iter(query), "")
-    if wrapper in ("$query", "query") and isinstance(query[wrapper], dict):
-        query = dict(query[wrapper])
-    name = next(iter(query), "")
-    if name in _OP_QUERY_COMMANDS:
-        _log_request(conn, db, query)
-        reply = await run_command(Context(server.state, conn, db), query)
-    else:
-        reply = CommandError(
-            ErrorCode.UnsupportedOpQueryCommand,
-            f"Unsupported OP_QUERY command: {name}. {_LEGACY_OPCODE_REMOVAL}",
-        ).to_document()
+def _op_reply(message: OpQuery, reply: Reply) -> bytes:
     data = encode_op_reply(message.request_id, [reply], request_id=_next_id())
     return _maybe_compress(message.compressor, data)
 

@@ -7,22 +7,29 @@ atomic with respect to the others without a lock. A handler that must wait
 re-check state after each await.
 
 The dispatcher owns what every command shares: finding the handler (59
-CommandNotFound otherwise, worded as mongod words it), the authentication
-gate (13 Unauthorized), ``ok: 1.0`` on success, and the reply shape of a
-:class:`CommandError`.
+CommandNotFound otherwise, worded as mongod words it; test commands exist only
+with ``enable_test_commands``), the authentication gate (13 Unauthorized), the
+session fields, ``ok: 1.0`` on success, and the reply shape of a
+:class:`CommandError`. Fail points, retryable writes and error labels
+(:mod:`fakemongo._hooks`) wrap a command only when a fail point is on or the
+command carries a transaction number.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._errors import CommandError, ErrorCode
+from ._hooks import add_topology_version, run_hooked
+from ._retryable import session_options
 
 if TYPE_CHECKING:
+    from ._retryable import RetryableWrite
     from ._state import ConnectionState, ServerState
 
 __all__ = ["COMMANDS", "CommandSpec", "Context", "Handler", "command", "run_command"]
@@ -48,13 +55,15 @@ Handler: TypeAlias = Callable[[Context, dict[str, Any]], Reply | Awaitable[Reply
 class CommandSpec:
     """A registered command. ``requires_auth=False`` for the handshake and auth
     commands mongod answers before authentication; ``admin_only`` for those
-    that must run against the admin database."""
+    that must run against the admin database; ``test_only`` for those mongod
+    registers only with enableTestCommands."""
 
     name: str
     handler: Handler
     requires_auth: bool = True
     admin_only: bool = False
     help: str = ""
+    test_only: bool = False
 
 
 #: Every command by name and alias, exactly as a client spells it.
@@ -66,12 +75,13 @@ def command(
     *aliases: str,
     requires_auth: bool = True,
     admin_only: bool = False,
+    test_only: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register a handler under ``name`` and its ``aliases``."""
 
     def register(handler: Handler) -> Handler:
         doc = inspect.getdoc(handler) or ""
-        spec = CommandSpec(name, handler, requires_auth, admin_only, doc.split("\n")[0])
+        spec = CommandSpec(name, handler, requires_auth, admin_only, doc.split("\n")[0], test_only)
         keys = (name, *aliases)
         taken = [key for key in keys if key in COMMANDS]
         if taken:
@@ -91,23 +101,51 @@ async def run_command(ctx: Context, body: dict[str, Any]) -> Reply:
     """
     name = next(iter(body), "")
     spec = COMMANDS.get(name)
+    if spec is not None and spec.test_only and not ctx.server.options.enable_test_commands:
+        spec = None  # mongod without enableTestCommands never registers it
     try:
         if spec is None:
             raise CommandError(ErrorCode.CommandNotFound, f"no such command: '{name}'")
         _check_access(ctx, spec)
-        _check_transaction(body)
+        session = session_options(ctx, body, requires_auth=spec.requires_auth)
     except CommandError as exc:
         log.debug("command %s on %s refused: %r", name, ctx.db, exc)
         return exc.to_document()
     ctx.server.count_command(spec.name)
+    if session is not None or ctx.server.failpoints.armed:
+        return await run_hooked(ctx, spec, body, session, _execute)
+    return await _execute(ctx, spec, body)
+
+
+async def _execute(
+    ctx: Context, spec: CommandSpec, body: dict[str, Any], write: RetryableWrite | None = None
+) -> Reply:
+    """Run the handler: its reply with ``ok`` set, or its error's reply.
+    A retryable ``write`` already executed answers its recorded reply instead;
+    one that runs is recorded before its write concern is waited for (the
+    record replicates with the write)."""
+    name = next(iter(body), "")
+    member = ctx.server.replication
+    concern = None
     try:
-        reply = spec.handler(ctx, body)
-        if inspect.isawaitable(reply):
-            reply = await reply
+        if member is not None:  # a replica set member: its state may refuse the command
+            body, concern = member.admit(spec.name, ctx.db, body)
+        replayed = None if write is None else write.begin()
+        if replayed is None:
+            reply = spec.handler(ctx, body)
+            # A dict first: inspect.isawaitable is slow to say no to one.
+            if type(reply) is not dict and inspect.isawaitable(reply):
+                reply = await _in_a_task(reply)
+            if write is not None:
+                write.executed(reply)
+        else:
+            reply = replayed
     except CommandError as exc:
         log.debug("command %s on %s failed: %r", name, ctx.db, exc)
         ctx.server.command_failures[spec.name] += 1
-        return exc.to_document()
+        failed = exc.to_document()
+        add_topology_version(ctx, failed)
+        return failed
     except Exception:
         log.exception("internal error running command %r on database %r", name, ctx.db)
         ctx.server.command_failures[spec.name] += 1
@@ -115,18 +153,20 @@ async def run_command(ctx: Context, body: dict[str, Any]) -> Reply:
             ErrorCode.InternalError, f"internal error in fakemongo while running {name}"
         ).to_document()
     reply.setdefault("ok", 1.0)
+    if concern is not None:
+        assert member is not None
+        reply = await _in_a_task(member.acknowledge(reply, concern))
     return reply
 
 
-def _check_transaction(body: Mapping[str, Any]) -> None:
-    # A standalone mongod has no transactions and no retryable writes: a
-    # transaction number is refused (manual: "Transactions", which need a
-    # replica set or a sharded cluster).
-    if "txnNumber" in body or "startTransaction" in body or "autocommit" in body:
-        raise CommandError(
-            ErrorCode.IllegalOperation,
-            "Transaction numbers are only allowed on a replica set member or mongos",
-        )
+async def _in_a_task(awaitable: Awaitable[Reply]) -> Reply:
+    """Await a handler's awaitable inside a task. The connection runs a
+    command's first step in its read callback, outside any task, so that a
+    command that does not wait needs none; one that waits moves into a task
+    here, before what it awaits starts (``asyncio.timeout`` needs a task)."""
+    if asyncio.current_task() is None:
+        await asyncio.sleep(0)  # suspends: the connection goes on in a task
+    return await awaitable
 
 
 def _check_access(ctx: Context, spec: CommandSpec) -> None:

@@ -96,6 +96,10 @@ class ErrorCode(IntEnum):
     CommandNotSupported = 115
     NotWritablePrimary = 10107
     NotPrimaryNoSecondaryOk = 13435
+    # Replica set commands (replSetFreeze on a primary, a failed replSetStepUp).
+    NotSecondary = 95
+    NoReplicationEnabled = 76
+    CommandFailed = 125
     DuplicateKey = 11000
     QueryFeatureNotAllowed = 224
     InvalidPipelineOperator = 168
@@ -430,6 +434,43 @@ class ErrorCode(IntEnum):
     Location5786800 = 5786800
     Location5786801 = 5786801
     Location5858203 = 5858203
+    # Codes drivers' tests inject through the failCommand fail point, the
+    # retryable-write codes (the RetriableError category of the server's
+    # error_codes.yml) and those of sessions and fail points.
+    HostUnreachable = 6
+    HostNotFound = 7
+    LockTimeout = 24
+    WriteConcernFailed = 64
+    NetworkTimeout = 89
+    CallbackCanceled = 90
+    ShutdownInProgress = 91
+    UnsatisfiableWriteConcern = 100
+    WriteConflict = 112
+    FailedToSatisfyReadPreference = 133
+    ReadConcernMajorityNotAvailableYet = 134
+    QueryPlanKilled = 175
+    PrimarySteppedDown = 189
+    IncompleteTransactionHistory = 217
+    TransactionTooOld = 225
+    RetryChangeStream = 234
+    CursorKilled = 237
+    NoSuchTransaction = 251
+    ExceededTimeLimit = 262
+    OperationNotSupportedInTransaction = 263
+    FailPointSetFailed = 266
+    ClientDisconnect = 279
+    ChangeStreamFatalError = 280
+    ChangeStreamHistoryLost = 286
+    InternalTransactionNotSupported = 358
+    ReauthenticationRequired = 391
+    SocketException = 9001
+    Interrupted = 11601
+    InterruptedDueToReplStateChange = 11602
+    StaleConfig = 13388
+    NotPrimaryOrSecondary = 13436
+    NotARetryableWriteCommand = 50768
+    Location50889 = 50889
+    BackupCursorOpenConflictWithCheckpoint = 50915
 
 
 class CommandError(Exception):

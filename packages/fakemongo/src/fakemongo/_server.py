@@ -19,7 +19,7 @@ from importlib import metadata
 from typing import Any, Self
 
 from . import _commands  # noqa: F401 - registers every command handler
-from ._connection import serve_connection
+from ._connection import Connection
 from ._cursors import CursorStore
 from ._state import ServerOptions, ServerState
 from ._storage import Storage
@@ -105,7 +105,7 @@ class FakeMongo:
         )
         self._server: asyncio.Server | None = None
         self._tls: ssl.SSLContext | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: set[Connection] = set()
         self._background: list[asyncio.Task[None]] = []
         #: Removes expired documents of TTL indexes (manual: "TTL Indexes").
         self.ttl_monitor = Monitor(
@@ -127,10 +127,11 @@ class FakeMongo:
         if self._server is not None:
             raise RuntimeError("fakemongo server already started")
         self._tls = self._ssl_context()
-        # TLS is started by each connection's own task (not by the listener),
-        # so stop() sees, cancels and closes connections still in their handshake.
-        self._server = await asyncio.start_server(
-            self._accept, self.options.host, self.options.port, reuse_address=True
+        # TLS is started by each connection (not by the listener), so stop()
+        # sees, cancels and closes connections still in their handshake.
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._new_connection, self.options.host, self.options.port, reuse_address=True
         )
         self.state.port = self._server.sockets[0].getsockname()[1]
         self._background = [
@@ -146,10 +147,14 @@ class FakeMongo:
         if server is None:
             return
         server.close()
-        tasks = [*self._connections, *self._background]
-        for task in tasks:
+        connections = list(self._connections)
+        for connection in connections:
+            connection.abort()
+        for task in self._background:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(
+            *self._background, *(c.closed for c in connections), return_exceptions=True
+        )
         self._background.clear()
         # The aborted transports close their sockets in the loop's next turn.
         await asyncio.sleep(0)
@@ -162,7 +167,7 @@ class FakeMongo:
         it, or it misbehaved); bound it with ``asyncio.wait_for``."""
         if self._connections:
             # asyncio.wait, not gather: cancelling the wait leaves them serving.
-            await asyncio.wait(set(self._connections))
+            await asyncio.wait({connection.closed for connection in self._connections})
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -232,28 +237,5 @@ class FakeMongo:
             context.verify_mode = ssl.CERT_REQUIRED
         return context
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        if self._server is None:
-            # Accepted just before stop() closed the listener: stop() did not
-            # see this task, so it must not start serving.
-            writer.transport.abort()
-            return
-        self._connections.add(task)
-        try:
-            if self._tls is not None:
-                await writer.start_tls(self._tls)
-            await serve_connection(self, reader, writer)
-        except (ssl.SSLError, ConnectionError) as exc:
-            log.debug("TLS handshake with %s failed: %r", writer.get_extra_info("peername"), exc)
-        except asyncio.CancelledError:
-            # stop() cancels connections; asyncio's stream callback would
-            # report a cancelled client task as an error, so end it quietly.
-            pass
-        finally:
-            self._connections.discard(task)
-            if not self.running:
-                # Stopping: no graceful TLS close_notify exchange that could
-                # outlive the loop; the socket closes now.
-                writer.transport.abort()
+    def _new_connection(self) -> Connection:
+        return Connection(self)

@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
+from ._failpoints import FailPoints
+from ._retryable import RetryableWrites
+
 if TYPE_CHECKING:
     from ._cursors import CursorStore
+    from ._replmember import Member
     from ._storage import Storage
     from ._users import UserStore
 
@@ -84,6 +88,11 @@ class ServerState:
     command_failures: Counter[str] = field(default_factory=Counter)
     opcounters: Counter[str] = field(default_factory=Counter)
     port: int = 0
+    # configureFailPoint's fail points, and each session's retryable writes.
+    failpoints: FailPoints = field(default_factory=FailPoints)
+    retryable_writes: RetryableWrites = field(default_factory=RetryableWrites)
+    # This server's place in a FakeMongoReplicaSet; None for a standalone.
+    replication: Member | None = None
 
     @property
     def auth_required(self) -> bool:

@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Hashable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._bsonorder import sort_key
 from ._errors import CommandError, ErrorCode
 from ._indexes import DuplicateKeyError, Index
+
+if TYPE_CHECKING:
+    from ._oplog import OplogRecorder
 
 __all__ = ["Collection", "Database", "Storage", "id_key", "validate_namespace"]
 
@@ -62,6 +65,8 @@ class Collection:
         self.indexes: dict[str, Index] = {"_id_": id_index}
         # Futures of awaitData getMores waiting for an insert (tailable cursors).
         self.insert_waiters: list[asyncio.Future[None]] = []
+        # Told of every change once made: a replica set primary's oplog.
+        self.observer: OplogRecorder | None = None
 
     @property
     def namespace(self) -> str:
@@ -96,6 +101,8 @@ class Collection:
         for index, keys in planned:
             index.add(key, keys)
         self.documents[key] = doc
+        if self.observer is not None:
+            self.observer.inserted(self, doc)
         self._enforce_cap()
         self.wake_waiters()
         return key
@@ -117,11 +124,15 @@ class Collection:
         for index, keys in planned:
             index.add(key, keys)
         self.documents[key] = new
+        if self.observer is not None:
+            self.observer.replaced(self, new)
 
     def delete(self, key: Hashable) -> dict[str, Any]:
         doc = self.documents.pop(key)
         for index in self.indexes.values():
             index.remove(key, index.keys_for(doc))
+        if self.observer is not None:
+            self.observer.deleted(self, doc)
         return doc
 
     def _plan(self, key: Hashable, doc: dict[str, Any]) -> list[tuple[Index, list[Any]]]:
@@ -161,6 +172,13 @@ class Collection:
                 raise DuplicateKeyError(self.namespace, index, index.key_value(doc))
             index.add(key, keys)
         self.indexes[index.name] = index
+        if self.observer is not None:
+            self.observer.index_added(self, index)
+
+    def drop_index(self, name: str) -> None:
+        del self.indexes[name]
+        if self.observer is not None:
+            self.observer.index_dropped(self, name)
 
     def truncate(self) -> None:
         self.documents.clear()
@@ -181,6 +199,19 @@ class Storage:
 
     def __init__(self) -> None:
         self.databases: dict[str, Database] = {}
+        self._observer: OplogRecorder | None = None
+
+    @property
+    def observer(self) -> OplogRecorder | None:
+        """Told of every change (a replica set primary's oplog); None otherwise."""
+        return self._observer
+
+    @observer.setter
+    def observer(self, value: OplogRecorder | None) -> None:
+        self._observer = value
+        for database in self.databases.values():
+            for collection in database.collections.values():
+                collection.observer = value
 
     def database(self, name: str) -> Database | None:
         return self.databases.get(name)
@@ -203,9 +234,28 @@ class Storage:
             raise CommandError(ErrorCode.NamespaceExists, f"Collection {db}.{name} already exists.")
         collection = Collection(db, name, options)
         database.collections[name] = collection
+        collection.observer = self._observer
+        if self._observer is not None:
+            self._observer.created(collection)
         return collection
 
+    def install(self, collection: Collection) -> None:
+        """Put ``collection`` (built aside, as $out builds) in place of
+        whatever had its namespace."""
+        database = self.databases.setdefault(collection.db, Database(collection.db))
+        database.collections[collection.name] = collection
+        collection.observer = self._observer
+        if self._observer is not None:
+            self._observer.installed(collection)
+
     def drop(self, db: str, name: str) -> bool:
+        if not self._detach(db, name):
+            return False
+        if self._observer is not None:
+            self._observer.dropped(db, name)
+        return True
+
+    def _detach(self, db: str, name: str) -> bool:
         database = self.databases.get(db)
         if database is None or name not in database.collections:
             return False
@@ -220,10 +270,15 @@ class Storage:
             return False
         for collection in database.collections.values():
             collection.wake_waiters()
+        if self._observer is not None:
+            self._observer.database_dropped(db)
         return True
 
     def rename(self, source: Collection, db: str, name: str) -> None:
         validate_namespace(db, name)
-        self.drop(source.db, source.name)
+        old_db, old_name = source.db, source.name
+        self._detach(old_db, old_name)
         source.db, source.name = db, name
         self.databases.setdefault(db, Database(db)).collections[name] = source
+        if self._observer is not None:
+            self._observer.renamed(old_db, old_name, source)

@@ -1,9 +1,11 @@
-"""Run a fakemongo server on its own event loop in a background thread.
+"""Run a fakemongo server (or replica set) on its own event loop in a
+background thread.
 
 For synchronous test suites (PyMongo's sync client, Django, plain unittest):
-``with FakeMongoThread() as server: MongoClient(server.uri)``. Start-up waits
-on a threading.Event, not a sleep; a failure to start is re-raised in the
-caller's thread.
+``with FakeMongoThread() as server: MongoClient(server.uri)``, or
+``with FakeMongoReplicaSetThread(members=3) as rs: MongoClient(rs.uri)``.
+Start-up waits on a threading.Event, not a sleep; a failure to start is
+re-raised in the caller's thread.
 """
 
 from __future__ import annotations
@@ -12,26 +14,30 @@ import asyncio
 import inspect
 import threading
 from collections.abc import Callable
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
+from ._replset import FakeMongoReplicaSet
 from ._server import FakeMongo
 from ._state import ServerOptions
 
-__all__ = ["FakeMongoThread"]
+__all__ = ["FakeMongoReplicaSetThread", "FakeMongoThread"]
 
 _START_TIMEOUT = 30.0
 
 
-class FakeMongoThread:
-    """A :class:`FakeMongo` served from a daemon thread.
+class _Served(Protocol):
+    @property
+    def running(self) -> bool: ...
+    async def start(self) -> Any: ...
+    async def stop(self) -> None: ...
 
-    ``server`` is the FakeMongo instance: touch its state only through the
-    wire, or with :meth:`call`, which runs a function on the server's loop
-    (``thread.call(thread.server.ttl_monitor.run_now)``).
-    """
 
-    def __init__(self, options: ServerOptions | None = None, **kwargs: Any) -> None:
-        self.server = FakeMongo(options, **kwargs)
+class _LoopThread:
+    """Serves ``self._served`` from a daemon thread running its own loop."""
+
+    _served: _Served
+
+    def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -39,20 +45,8 @@ class FakeMongoThread:
         self._error: BaseException | None = None
 
     @property
-    def uri(self) -> str:
-        return self.server.uri
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    @property
-    def address(self) -> str:
-        return self.server.address
-
-    @property
     def running(self) -> bool:
-        return self._thread is not None and self.server.running
+        return self._thread is not None and self._served.running
 
     def start(self) -> Self:
         """Start the thread; return once the server accepts connections.
@@ -88,7 +82,7 @@ class FakeMongoThread:
     def call(self, function: Callable[..., Any], *args: Any) -> Any:
         """Run ``function(*args)`` on the server's loop and return its result
         (awaited, when it is awaitable); its exception is raised here."""
-        if self._loop is None or not self.server.running:
+        if self._loop is None or not self._served.running:
             raise RuntimeError("fakemongo thread is not running")
 
         async def run() -> Any:
@@ -106,7 +100,7 @@ class FakeMongoThread:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"<FakeMongoThread {self.server!r}>"
+        return f"<{type(self).__name__} {self._served!r}>"
 
     def _run(self) -> None:
         asyncio.run(self._serve())
@@ -115,7 +109,7 @@ class FakeMongoThread:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         try:
-            await self.server.start()
+            await self._served.start()
         except BaseException as exc:  # reported to the thread that called start()
             self._error = exc
             self._started.set()
@@ -124,4 +118,50 @@ class FakeMongoThread:
         try:
             await self._stop.wait()
         finally:
-            await self.server.stop()
+            await self._served.stop()
+
+
+class FakeMongoThread(_LoopThread):
+    """A :class:`FakeMongo` served from a daemon thread.
+
+    ``server`` is the FakeMongo instance: touch its state only through the
+    wire, or with :meth:`call`, which runs a function on the server's loop
+    (``thread.call(thread.server.ttl_monitor.run_now)``).
+    """
+
+    def __init__(self, options: ServerOptions | None = None, **kwargs: Any) -> None:
+        super().__init__()
+        self.server = self._served = FakeMongo(options, **kwargs)
+
+    @property
+    def uri(self) -> str:
+        return self.server.uri
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def address(self) -> str:
+        return self.server.address
+
+
+class FakeMongoReplicaSetThread(_LoopThread):
+    """A :class:`~fakemongo.FakeMongoReplicaSet` served from a daemon thread.
+
+    Takes FakeMongoReplicaSet's arguments. ``replset`` is the set: drive it
+    with :meth:`call` (``thread.call(thread.replset.kill, 0)``,
+    ``thread.call(thread.replset.wait_for_primary)``).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.replset = self._served = FakeMongoReplicaSet(*args, **kwargs)
+
+    @property
+    def uri(self) -> str:
+        return self.replset.uri
+
+    @property
+    def hosts(self) -> list[str]:
+        return self.replset.hosts

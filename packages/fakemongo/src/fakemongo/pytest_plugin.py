@@ -12,6 +12,12 @@ Fixtures:
     (``MongoClient(uri).get_default_database()``).
 ``fakemongo_database``
     Just that database's name.
+``fakemongo_replset``
+    A fresh replica set for this test (a :class:`FakeMongoReplicaSetThread`,
+    three members unless the test is marked
+    ``@pytest.mark.fakemongo_replset(members=5, arbiters=1, ...)`` with
+    FakeMongoReplicaSet's arguments). Has ``.uri`` (``replicaSet=`` set),
+    ``.hosts`` and ``.replset`` to drive (``call(replset.kill, 0)``).
 
 fakemongo is imported only when a fixture is used, so merely having the
 plugin installed costs a test run nothing.
@@ -27,11 +33,24 @@ import pytest
 
 if TYPE_CHECKING:
     from ._server import FakeMongo
-    from ._threaded import FakeMongoThread
+    from ._threaded import FakeMongoReplicaSetThread, FakeMongoThread
 
-__all__ = ["fakemongo_database", "fakemongo_server", "fakemongo_uri"]
+__all__ = [
+    "fakemongo_database",
+    "fakemongo_replset",
+    "fakemongo_server",
+    "fakemongo_uri",
+    "pytest_configure",
+]
 
 _database_numbers = itertools.count(1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "fakemongo_replset(**kwargs): FakeMongoReplicaSet arguments for the fakemongo_replset fixture",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -64,3 +83,14 @@ def _drop_database(server: FakeMongo, name: str) -> None:
 def fakemongo_uri(fakemongo_server: FakeMongoThread, fakemongo_database: str) -> str:
     """A connection string to the session's server, defaulting to a fresh database."""
     return f"mongodb://{fakemongo_server.address}/{fakemongo_database}"
+
+
+@pytest.fixture
+def fakemongo_replset(request: pytest.FixtureRequest) -> Iterator[FakeMongoReplicaSetThread]:
+    """A replica set of its own for this test, stopped when the test ends."""
+    from ._threaded import FakeMongoReplicaSetThread  # noqa: PLC0415 - imported on first use only
+
+    marker = request.node.get_closest_marker("fakemongo_replset")
+    kwargs = {} if marker is None else dict(marker.kwargs)
+    with FakeMongoReplicaSetThread(**kwargs) as replset:
+        yield replset

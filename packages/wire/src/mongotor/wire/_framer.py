@@ -139,7 +139,7 @@ class Framer:
         # in place, not copied out: a message that arrives in one chunk is
         # decoded from that chunk (kept as it was fed, when it is bytes), and one
         # that spans chunks from the bytearray it was assembled in, which is
-        # handed over whole when it holds just that message (see next_message).
+        # handed over whole when it holds just that message (see next_frame).
         self._buffer: bytes | bytearray = b""
         self._pos = 0
         # The declared length of the message at _pos once checked (0: not yet),
@@ -186,6 +186,25 @@ class Framer:
 
     def next_message(self) -> Message | Literal[NeedData.NEED_DATA]:
         """The next whole message, or :data:`NEED_DATA`."""
+        data = self.next_frame()
+        if data is NEED_DATA:
+            return data
+        try:
+            return _decode_checked(data, self._codec_options, self._max_message_size)
+        except ProtocolError as exc:
+            self._error = exc
+            raise
+
+    def next_frame(self) -> bytes | bytearray | Literal[NeedData.NEED_DATA]:
+        """The next whole message's bytes (header included), not decoded, or
+        :data:`NEED_DATA`. Its declared length has been checked; decode it with
+        :func:`decode_message`.
+
+        For a server, which must answer a message the codec refuses (mongod
+        replies to an unsupported opcode or invalid BSON from the header's
+        requestID) and can go on after some: a message that does not decode
+        leaves the stream in step, so only a bad declared length is sticky.
+        """
         if self._error is not None:
             raise self._error
         buffer = self._buffer
@@ -213,11 +232,7 @@ class Framer:
             self._pos = 0
         else:
             self._pos = end
-        try:
-            return _decode_checked(data, self._codec_options, self._max_message_size)
-        except ProtocolError as exc:
-            self._error = exc
-            raise
+        return data
 
     def _check_next_length(self) -> int:
         length: int = INT32.unpack_from(self._buffer, self._pos)[0]
