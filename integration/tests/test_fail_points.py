@@ -23,14 +23,6 @@ pytestmark = pytest.mark.asyncio
 
 Connect = Callable[..., Database[dict[str, Any]]]
 
-_WCE_NOT_RETRIED = (
-    "mongotor client bug: a write concern error in an ok:1 reply is raised by the CRUD layer "
-    "(check_write_reply) after TopologyExecutor._with_retries returned, and "
-    "write_concern_error() takes labels from the writeConcernError document instead of the "
-    "reply's top-level errorLabels; so a RetryableWriteError write concern error is never "
-    "retried (Retryable Writes spec) nor seen by SDAM error handling"
-)
-
 
 async def _armed(
     deployment: Deployment, connect: Connect, data: dict[str, Any], times: int = 1
@@ -195,7 +187,6 @@ async def test_a_write_is_retried_exactly_once(
     assert await _count(deployment, primary, dbname, 1) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=_WCE_NOT_RETRIED)
 async def test_a_retryable_write_concern_error_is_retried_and_applied_once(
     deployment: Deployment, connect: Connect, dbname: str
 ) -> None:

@@ -269,3 +269,17 @@ def test_translate_keeps_other_exceptions() -> None:
     assert str(closed) == "the client was closed"
     cleared = translate(mpool.PoolClearedError.paused(ADDRESS, "x"))
     assert isinstance(cleared, errors.Error) and cleared.has_error_label("RetryableError")
+
+
+def test_a_write_concern_error_takes_the_reply_s_labels() -> None:
+    # 4.4+ servers label the reply, not the writeConcernError (retryable writes spec).
+    concern = {"code": 91, "errmsg": "shutting down", "errorLabels": ["Old"]}
+    with pytest.raises(errors.WriteConcernError) as top:
+        check_write_reply(
+            {"ok": 1, "writeConcernError": concern, "errorLabels": ["RetryableWriteError"]},
+            ADDRESS,
+        )
+    assert top.value.error_labels == {"RetryableWriteError"}
+    with pytest.raises(errors.WriteConcernError) as inner:
+        check_write_reply({"ok": 1, "writeConcernError": concern}, ADDRESS)
+    assert inner.value.error_labels == {"Old"}

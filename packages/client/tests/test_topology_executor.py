@@ -459,3 +459,57 @@ def test_an_executor_is_bound_to_one_event_loop() -> None:
     finally:
         first.close()
         second.close()
+
+
+def _concern_failed(code: int, *labels: str) -> dict[str, Any]:
+    reply: dict[str, Any] = {
+        "ok": 1,
+        "n": 1,
+        "writeConcernError": {"code": code, "codeName": "X", "errmsg": "wce"},
+    }
+    if labels:
+        reply["errorLabels"] = list(labels)  # 4.4+: at the top level of the reply
+    return reply
+
+
+@pytest.mark.asyncio
+async def test_a_retryable_write_concern_error_is_retried_and_seen_by_sdam() -> None:
+    # Retryable writes spec: a writeConcernError labelled RetryableWriteError is
+    # retried like an error; SDAM applies its code like a command error's.
+    topology = FakeTopology([server(), server(SECONDARY)])
+    topology.replies.extend([_concern_failed(91, "RetryableWriteError"), {"ok": 1, "n": 1}])
+    executor, _ = _executor(topology)
+    reply = await executor.execute(WRITE)
+    assert reply.document == {"ok": 1, "n": 1}
+    first, second = (body for _, _, body in topology.sent)
+    assert first["txnNumber"] == second["txnNumber"]
+    (handled,) = topology.handled
+    assert isinstance(handled, mpool.CommandError)
+    assert (handled.code, handled.labels) == (91, frozenset({"RetryableWriteError"}))
+    assert executor.statistics().retries == 1
+
+
+@pytest.mark.asyncio
+async def test_a_write_concern_error_after_the_retry_is_returned_for_the_crud_layer() -> None:
+    topology = FakeTopology([server(), server(SECONDARY)])
+    again = _concern_failed(91, "RetryableWriteError")
+    topology.replies.extend([_concern_failed(91, "RetryableWriteError"), again])
+    executor, _ = _executor(topology)
+    reply = await executor.execute(WRITE)
+    assert reply.document == again  # check_write_reply raises WriteConcernError from it
+    assert len(topology.handled) == 2 and executor.statistics().retries == 1
+    topology.replies.extend([_concern_failed(91, "RetryableWriteError"), {"ok": 0, "code": 2}])
+    with pytest.raises(ProgrammingError):  # the retry's own error wins
+        await executor.execute(WRITE)
+
+
+@pytest.mark.asyncio
+async def test_a_write_concern_error_without_the_label_is_not_retried() -> None:
+    topology = FakeTopology([server(), server(SECONDARY)])
+    unlabelled = _concern_failed(100)
+    topology.replies.append(unlabelled)
+    executor, _ = _executor(topology)
+    assert (await executor.execute(WRITE)).document == unlabelled
+    assert len(topology.sent) == 1 and executor.statistics().retries == 0
+    (handled,) = topology.handled  # SDAM still sees it (100 changes nothing there)
+    assert isinstance(handled, mpool.CommandError) and handled.code == 100

@@ -113,7 +113,10 @@ def check_write_reply(reply: Mapping[str, Any], address: str | None) -> Mapping[
         raise write_error(write_errors[0], address)
     concern = reply.get("writeConcernError")
     if concern:
-        raise write_concern_error(concern, address)
+        labels = reply.get("errorLabels")  # 4.4+: the reply's, not the error's
+        raise write_concern_error(
+            concern if labels is None else {**concern, "errorLabels": labels}, address
+        )
     return reply
 
 

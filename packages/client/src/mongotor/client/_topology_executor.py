@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from bson import Int64, decode
 
@@ -36,6 +36,7 @@ from mongotor.errors import (
     ServerSelectionTimeoutError,
 )
 from mongotor.pool import (
+    CommandError,
     Operation,
     ReadPreference,
     ReadPreferenceMode,
@@ -48,7 +49,7 @@ from mongotor.pool import (
 from mongotor.pool import TopologyDescription as _TopologyDescription
 from mongotor.wire import DocumentSequence
 
-from ._errors_from import translate
+from ._errors_from import translate, write_concern_error
 from ._executor import DEFAULT_LIMITS, OperationKind, Reply, Request, ServerLimits
 from ._monitoring import (
     CommandFailedEvent,
@@ -167,6 +168,35 @@ def _is_retryable(error: BaseException, write: bool, wire_version: int) -> bool:
         return error.code in RETRYABLE_WRITE_CODES or error.has_error_label(_RETRYABLE_WRITE_ERROR)
     # Network errors, and a pool cleared while waiting (labelled RetryableError).
     return isinstance(error, AutoReconnect) or error.retryable
+
+
+class _WriteConcernFailure(CommandError):
+    """A write's ``ok: 1`` reply with a ``writeConcernError``, as the pool's
+    command error SDAM reads (its code, the reply's labels and topologyVersion);
+    ``error`` is what the application sees: a :class:`WriteConcernError`."""
+
+    error: Error
+
+    @classmethod
+    def of(
+        cls, reply: Mapping[str, Any], concern: Mapping[str, Any], server: ServerDescription
+    ) -> _WriteConcernFailure:
+        # 4.4+ servers put the labels at the top level of the reply (retryable
+        # writes spec, "Determining Retryable Errors"); older ones in the error.
+        labels = reply.get("errorLabels", concern.get("errorLabels"))
+        described = {
+            **concern,
+            "errorLabels": labels,
+            "topologyVersion": reply.get("topologyVersion"),
+        }
+        failure = cast(
+            _WriteConcernFailure,
+            cls.from_reply(
+                described, address=server.address, max_wire_version=server.max_wire_version
+            ),
+        )
+        failure.error = write_concern_error(described, server.address)
+        return failure
 
 
 class TopologyExecutor:
@@ -299,13 +329,30 @@ class TopologyExecutor:
                             txn_number = session.bind(self._sessions).next_txn_number()
                     body = self._body(request, server, session, txn_number)
                     document = await self._send(connection, server, request, body, operation_id)
+                    concern = document.get("writeConcernError") if write else None
+                    if concern is not None:
+                        failure = _WriteConcernFailure.of(document, concern, server)
+                        if (
+                            retry_enabled
+                            and first_error is None
+                            and _is_retryable(failure.error, True, server.max_wire_version)
+                        ):
+                            # Raised inside the checkout so that SDAM's error
+                            # handling sees it, then retried below (retryable
+                            # writes spec: a writeConcernError labelled
+                            # RetryableWriteError is retried like an error).
+                            raise failure
+                        # Not retried: SDAM still sees a state-change code in it
+                        # (SDAM, "Error handling": writeConcernError), and the
+                        # CRUD layer raises WriteConcernError from the reply.
+                        self.topology.handle_error(failure)
                 return Reply(document, server.address)
             except asyncio.CancelledError:
                 if session is not None:
                     session.discard()
                 raise
             except BaseException as raw:
-                error = translate(raw)
+                error = raw.error if isinstance(raw, _WriteConcernFailure) else translate(raw)
                 if first_error is not None:
                     if isinstance(error, ServerSelectionTimeoutError) or (
                         isinstance(error, Error) and error.has_error_label(_NO_WRITES_PERFORMED)
