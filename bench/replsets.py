@@ -120,10 +120,9 @@ async def _measure(
         async with AsyncMongoClient[dict[str, Any]](old, directConnection=True) as control:
             acks.old = old
             stepped = loop.time()
-            # force: fakemongo keeps accepting writes while a step-down waits for a
-            # secondary to catch up (mongod blocks them), so under this load the
-            # catch-up can run out (262 ExceededTimeLimit); forcing skips it.
-            await control.admin.command({"replSetStepDown": 30, "force": True})
+            # Not forced: the primary takes no writes while it waits for a
+            # secondary to catch up (manual, replSetStepDown "Behavior").
+            await control.admin.command({"replSetStepDown": 30})
         await asyncio.wait_for(acks.progress.wait(), 30)
         await asyncio.sleep(WINDOW)
     finally:

@@ -210,12 +210,11 @@ class FakeDeployment(Deployment):
 
     async def step_down(self) -> str:
         primary = await self.primary()
-        # The member is ineligible for 60 s. force: fakemongo keeps accepting
-        # writes while a step-down waits for a secondary to catch up (mongod
-        # blocks them: manual, replSetStepDown "Behavior"), so under the failover
-        # scenario's load the catch-up runs out with 262 ExceededTimeLimit; no catch-up wait either.
-        # Reported to fakemongo's owner; drop force once writes are blocked.
-        await self.replset.step_down(60.0, 0.0, force=True)
+        # The member is ineligible for 60 s. Not forced: while the step-down
+        # waits (up to 10 s) for a secondary to catch up, the primary takes no
+        # writes (manual, replSetStepDown "Behavior"), so one catches up even
+        # under the failover scenario's load.
+        await self.replset.step_down(60.0)
         return primary
 
     async def kill(self, host: str) -> None:

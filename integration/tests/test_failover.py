@@ -36,13 +36,6 @@ _WRITES = frozenset({"insert", "update"})
 #: Seconds a step-down or a kill may take to return.
 FAULT_LIMIT = 15.0
 
-_FAKEMONGO_KILL_HANGS = (
-    "fakemongo bug (since cb81461, connections served by an asyncio.Protocol): "
-    "FakeMongoReplicaSet.kill() of a primary serving mongotor's 100 w:majority writers "
-    "never returns (FakeMongo.stop() waits on connections that never close; 'coroutine "
-    "Member.acknowledge was never awaited' is logged), so no election is held"
-)
-
 
 @dataclass
 class Writer:
@@ -195,11 +188,6 @@ async def test_writes_survive_a_step_down(
 async def test_writes_survive_a_killed_primary(
     deployment: Deployment, connect: Connect, dbname: str
 ) -> None:
-    if deployment.kind == "fakemongo":
-        # Not run (imperative xfail): the hang leaves un-awaited coroutines and open
-        # sockets behind that fail the whole session (filterwarnings = error).
-        # Remove this once FakeMongoReplicaSet.kill() returns under load.
-        pytest.xfail(_FAKEMONGO_KILL_HANGS)
     killed: list[str] = []
 
     async def kill() -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import socket
 import ssl
@@ -333,6 +334,60 @@ async def test_stop_cancels_a_waiting_command(
     assert await client.closed_by_server()
 
 
+async def _arrive_then_abort(connection: Connection, request: bytes) -> asyncio.Task[None]:
+    """Deliver ``request`` as the loop does (in a callback, outside any
+    task), then abort the connection as stop() does, in the same loop turn:
+    before the task of the command that waits has taken its first step."""
+    loop = asyncio.get_running_loop()
+    started: asyncio.Future[asyncio.Task[None]] = loop.create_future()
+
+    def arrive_and_abort() -> None:
+        connection.data_received(request)
+        task = connection._task
+        assert task is not None
+        connection.abort()
+        started.set_result(task)
+
+    loop.call_soon(arrive_and_abort)
+    return await started
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("returns", ["coroutine", "future"])
+async def test_stop_in_the_turn_a_waiting_command_arrives(
+    server: FakeMongo, client: Client, register: Callable[[str, Any], None], returns: str
+) -> None:
+    # A replica set member killed under load: a request that must wait (a
+    # w: "majority" write) arrives in the same loop turn as stop(), whose
+    # abort() cancels the command's task before its first step. The
+    # connection must still report closed, or stop() would wait forever,
+    # and what the handler returned must not be left unawaited.
+    loop = asyncio.get_running_loop()
+    awaited: list[Any] = []
+
+    async def wait_for(future: asyncio.Future[dict[str, Any]]) -> dict[str, Any]:
+        return await future  # pragma: no cover - the server stops first
+
+    def handler(ctx: Context, body: dict[str, Any]) -> Awaitable[dict[str, Any]]:
+        future: asyncio.Future[dict[str, Any]] = loop.create_future()
+        awaited.append(wait_for(future) if returns == "coroutine" else future)
+        return awaited[-1]  # type: ignore[no-any-return]
+
+    register("hang", handler)
+    client.writer.write(_request(1, "ping"))
+    assert await client.reply() == (1, {"ok": 1.0})
+    connection = _the_connection(server)
+    task = await _arrive_then_abort(connection, _request(2, "hang"))
+    async with asyncio.timeout(10):
+        await server.stop()
+    assert connection.closed.done()
+    assert task.cancelled()
+    assert server.statistics()["connections"] == 0
+    if returns == "coroutine":
+        assert inspect.getcoroutinestate(awaited[0]) == inspect.CORO_CLOSED
+    assert await client.closed_by_server()
+
+
 @pytest.mark.asyncio
 @pytest.mark.parametrize("waits", [False, True])
 async def test_a_reply_that_does_not_encode_ends_only_that_connection(
@@ -410,6 +465,67 @@ async def test_stop_closes_a_connection_in_its_tls_handshake(
     assert connection.closed.done()
     assert server.statistics()["total_connections"] == 0  # never served
     assert await Client(reader, writer).closed_by_server()
+    writer.close()
+
+
+@pytest.mark.asyncio
+async def test_stop_in_the_turn_a_tls_client_connects(
+    tls_cert: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The connection's abort() (what stop() does to each connection) comes
+    # before its TLS handshake's task has run at all: the socket still closes
+    # and the connection still reports closed, so stop() returns.
+    aborted: list[Connection] = []
+    connection_made = Connection.connection_made
+
+    def abort_at_once(self: Connection, transport: asyncio.BaseTransport) -> None:
+        connection_made(self, transport)
+        self.abort()
+        aborted.append(self)
+
+    monkeypatch.setattr(Connection, "connection_made", abort_at_once)
+    server = FakeMongo(tls_certfile=tls_cert)
+    await server.start()
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        assert await Client(reader, writer).closed_by_server()
+        [connection] = aborted
+        async with asyncio.timeout(10):
+            await connection.closed
+    finally:
+        async with asyncio.timeout(10):
+            await server.stop()
+    assert server.statistics()["connections"] == 0
+    writer.close()
+
+
+@pytest.mark.asyncio
+async def test_stop_in_the_turn_a_waiting_command_arrives_over_tls(
+    tls_cert: str, register: Callable[[str, Any], None]
+) -> None:
+    # As test_stop_in_the_turn_a_waiting_command_arrives, through TLS: the
+    # client's connection_lost() comes a loop turn later (through the TLS
+    # layer), after the command's task has ended.
+    loop = asyncio.get_running_loop()
+    register("hang", lambda ctx, body: loop.create_future())
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    server = FakeMongo(tls_certfile=tls_cert)
+    await server.start()
+    reader, writer = await asyncio.open_connection(server.host, server.port, ssl=context)
+    try:
+        client = Client(reader, writer)
+        writer.write(_request(1, "ping"))
+        assert await client.reply() == (1, {"ok": 1.0})
+        connection = _the_connection(server)
+        task = await _arrive_then_abort(connection, _request(2, "hang"))
+    finally:
+        async with asyncio.timeout(10):
+            await server.stop()
+    assert connection.closed.done()
+    assert task.cancelled()
+    assert server.statistics()["connections"] == 0
     writer.close()
 
 

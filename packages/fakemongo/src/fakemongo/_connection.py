@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import ssl
@@ -89,8 +90,8 @@ _MAX_DOCUMENT_SEQUENCES = 2
 _READ_AHEAD = MAX_MESSAGE_SIZE
 
 #: What answering one message gives: the reply's bytes, ``None`` for no reply,
-#: or a coroutine that produces them once the command has finished waiting.
-_Answer: TypeAlias = "bytes | Coroutine[Any, Any, bytes | None] | None"
+#: or the rest of a command that waits, which produces them once it is done.
+_Answer: TypeAlias = "bytes | _Resumed | None"
 _M = TypeVar("_M", OpMsg, OpQuery)
 
 
@@ -153,7 +154,8 @@ class Connection(asyncio.Protocol):
         if tls is None:
             self._start(transport)
         else:
-            self._task = self._loop.create_task(self._handshake(transport, tls))
+            task = self._task = self._loop.create_task(self._handshake(transport, tls))
+            task.add_done_callback(functools.partial(self._handshake_ended, transport))
 
     def data_received(self, data: bytes) -> None:
         framer = self._framer
@@ -221,6 +223,17 @@ class Connection(asyncio.Protocol):
         assert tls_transport is not None
         self._start(tls_transport)
 
+    def _handshake_ended(self, transport: asyncio.Transport, task: asyncio.Task[None]) -> None:
+        # Cancelled before its first step (stop() in the loop turn the client
+        # connected in), _handshake never ran: start_tls has not closed the
+        # socket, and nothing else has told stop() the connection is done.
+        if self._task is not task:
+            return  # _handshake ran and did its bookkeeping
+        self._task = None
+        self._lost = True
+        transport.abort()
+        self._forget()
+
     def _start(self, transport: asyncio.Transport) -> None:
         self._transport = transport
         peer = transport.get_extra_info("peername")
@@ -281,10 +294,11 @@ class Connection(asyncio.Protocol):
             if isinstance(answer, bytes):
                 transport.write(answer)
                 continue
-            self._task = self._loop.create_task(self._finish(answer))
+            task = self._task = self._loop.create_task(self._finish(answer))
+            task.add_done_callback(functools.partial(self._finished, answer=answer))
             return
 
-    async def _finish(self, answer: Coroutine[Any, Any, bytes | None]) -> None:
+    async def _finish(self, answer: _Resumed) -> None:
         """Wait for a request's reply, send it, then serve what is buffered."""
         try:
             try:
@@ -304,6 +318,18 @@ class Connection(asyncio.Protocol):
             if self._lost:
                 self._forget()
         self._resume()
+
+    def _finished(self, task: asyncio.Task[None], answer: _Resumed) -> None:
+        # A task cancelled before its first step (the server stopped, or the
+        # client left, in the same loop turn as the request arrived) never
+        # runs _finish at all: not its finally either. Without this, the
+        # connection would never report closed and stop() would wait forever.
+        if self._task is not task:
+            return  # _finish ran and did its bookkeeping
+        answer.close()  # nothing will await the command now
+        self._task = None
+        if self._lost:
+            self._forget()
 
     def _resume(self) -> None:
         # No request waits here: none starts while writing is paused, and the
@@ -403,30 +429,37 @@ def _respond(
         awaiting = command.send(None)
     except StopIteration as done:
         return encode(message, done.value)
-    return _later(_Resumed(command, awaiting), encode, message)
-
-
-async def _later(
-    pending: _Resumed, encode: Callable[[_M, Reply], bytes | None], message: _M
-) -> bytes | None:
-    return encode(message, await pending)
+    return _Resumed(command, awaiting, encode, message)
 
 
 class _Resumed:
-    """The rest of a coroutine whose first step already ran outside any task.
+    """The rest of a command whose first step already ran outside any task,
+    and the encoding of its reply.
 
     Awaiting it does what ``await`` would have done from that step on: it
     passes what the coroutine awaits (a future) up to the task, and the
     task's results, exceptions and cancellation back down to it.
     """
 
-    __slots__ = ("_awaiting", "_coroutine")
+    __slots__ = ("_awaiting", "_coroutine", "_encode", "_message")
 
-    def __init__(self, coroutine: Coroutine[Any, Any, Reply], awaiting: Any) -> None:
+    def __init__(
+        self,
+        coroutine: Coroutine[Any, Any, Reply],
+        awaiting: Any,
+        encode: Callable[[Any, Reply], bytes | None],
+        message: OpMsg | OpQuery,
+    ) -> None:
         self._coroutine = coroutine
         self._awaiting = awaiting
+        self._encode = encode
+        self._message = message
 
-    def __await__(self) -> Generator[Any, Any, Reply]:
+    def close(self) -> None:
+        """End the command where it waits (its task never ran)."""
+        self._coroutine.close()
+
+    def __await__(self) -> Generator[Any, Any, bytes | None]:
         coroutine, awaiting = self._coroutine, self._awaiting
         while True:
             step: Callable[[Any], Any]
@@ -438,7 +471,7 @@ class _Resumed:
             try:
                 awaiting = step(value)
             except StopIteration as done:
-                return done.value  # type: ignore[no-any-return]
+                return self._encode(self._message, done.value)
 
 
 # -- messages --------------------------------------------------------------

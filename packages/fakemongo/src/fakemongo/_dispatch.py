@@ -155,7 +155,10 @@ async def _execute(
     reply.setdefault("ok", 1.0)
     if concern is not None:
         assert member is not None
-        reply = await _in_a_task(member.acknowledge(reply, concern))
+        # Into a task before the coroutine exists: if the connection is
+        # closed first, there is no unawaited acknowledge left behind.
+        await _enter_a_task()
+        reply = await member.acknowledge(reply, concern)
     return reply
 
 
@@ -164,9 +167,20 @@ async def _in_a_task(awaitable: Awaitable[Reply]) -> Reply:
     command's first step in its read callback, outside any task, so that a
     command that does not wait needs none; one that waits moves into a task
     here, before what it awaits starts (``asyncio.timeout`` needs a task)."""
+    try:
+        await _enter_a_task()
+    except BaseException:
+        # The connection ended before the task ran: what the handler
+        # returned will never be awaited.
+        if inspect.iscoroutine(awaitable):
+            awaitable.close()
+        raise
+    return await awaitable
+
+
+async def _enter_a_task() -> None:
     if asyncio.current_task() is None:
         await asyncio.sleep(0)  # suspends: the connection goes on in a task
-    return await awaitable
 
 
 def _check_access(ctx: Context, spec: CommandSpec) -> None:

@@ -92,6 +92,9 @@ class Member:
         self.electable_after = 0.0
         self.rolled_back = 0
         self.pull: asyncio.TimerHandle | None = None
+        #: replSetStepDown attempts under way: while any waits for a
+        #: secondary to catch up, this primary takes no writes.
+        self.stepping_down = 0
         self._topology_waiters: list[asyncio.Future[None]] = []
 
     # -- identity ------------------------------------------------------------
@@ -194,6 +197,11 @@ class Member:
         writes = name in WRITE_COMMANDS or (name == "aggregate" and writes_through_pipeline(body))
         if self.state is not MemberState.PRIMARY or db == "local" or not writes:
             return body, None
+        if self.stepping_down:
+            # Manual, replSetStepDown "Behavior": the primary stops accepting
+            # writes while it waits for a secondary to catch up (mongod's
+            # stepdown attempt leaves it unable to accept writes: 10107).
+            raise CommandError(ErrorCode.NotWritablePrimary, "not primary")
         given = body.get("writeConcern")
         if given is None:
             given = {}
@@ -278,18 +286,22 @@ class Member:
         when none caught up, unless ``force``."""
         rs = self.replset
         deadline = rs.now() + catch_up
-        while self.state is MemberState.PRIMARY and not self._electable_caught_up():
-            remaining = deadline - rs.now()
-            if remaining <= 0:
-                if force:
-                    break
-                raise CommandError(
-                    ErrorCode.ExceededTimeLimit,
-                    f"No electable secondaries caught up as of {_wall_text()}. Please use the "
-                    "replSetStepDown command with the argument {force: true} to force node to "
-                    "step down.",
-                )
-            await rs.wait_progress(remaining)
+        self.stepping_down += 1  # no more writes: the secondaries can catch up
+        try:
+            while self.state is MemberState.PRIMARY and not self._electable_caught_up():
+                remaining = deadline - rs.now()
+                if remaining <= 0:
+                    if force:
+                        break
+                    raise CommandError(
+                        ErrorCode.ExceededTimeLimit,
+                        f"No electable secondaries caught up as of {_wall_text()}. Please use "
+                        "the replSetStepDown command with the argument {force: true} to force "
+                        "node to step down.",
+                    )
+                await rs.wait_progress(remaining)
+        finally:
+            self.stepping_down -= 1  # writable again, if still primary
         if self.state is MemberState.PRIMARY:
             rs.demote_now(self, seconds)
 
