@@ -102,6 +102,8 @@ _FIND_OPTIONS = (
 
 
 def _non_negative(command_name: str, body: Mapping[str, Any], field: str) -> int | None:
+    if body.get(field) is None:
+        return None  # absent, as get_int would say; most finds set none of these
     value = get_int(command_name, body, field)
     if value is not None and value < 0:
         raise CommandError(

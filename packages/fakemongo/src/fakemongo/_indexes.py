@@ -74,6 +74,10 @@ class Index:
 
     def __post_init__(self) -> None:
         self._paths = [parse_field_path(name) for name, _ in self.key]
+        # The field of a one-field index on a top-level name, for keys_for's fast path.
+        self._top: str | None = None
+        if len(self._paths) == 1 and len(self._paths[0]) == 1:
+            self._top = self._paths[0][0]
 
     @property
     def fields(self) -> list[str]:
@@ -83,6 +87,15 @@ class Index:
         """The keys ``doc`` produces; empty when sparse/partial exclude it."""
         if self.partial is not None and not self.partial.matches(doc):
             return []
+        top = self._top
+        if top is not None:
+            # One top-level field that is not an array (the common case, _id
+            # among them): one key, as the general walk below would produce.
+            value = doc.get(top, MISSING)
+            if value is MISSING:
+                return [] if self.sparse else [(_NULL_KEY,)]
+            if not isinstance(value, list):
+                return [(sort_key(value),)]
         per_field: list[list[Hashable]] = []
         arrays = 0
         present = False

@@ -45,7 +45,8 @@ class Bound:
 
     @property
     def point(self) -> bool:
-        return bool(self.high == self.low + _TOP)
+        # _ALL (an index walked whole, e.g. for a sort) has no low key.
+        return self.low is not None and bool(self.high == self.low + _TOP)
 
 
 _ALL = Bound(None, None, "[MinKey, MaxKey]")
@@ -86,10 +87,17 @@ class Plan:
                     yield doc
             return
         seen: set[Hashable] = set()
+        single = len(self.index.key) == 1
         for bound in self.bounds:
-            for doc_id in list(
-                self.index.scan(bound.low, bound.high, low_inclusive=True, high_inclusive=False)
-            ):
+            if single and bound.point:
+                # A point on a one-field index is exactly one key: a dict lookup
+                # yields the same ids, in the same order, as the sorted range scan.
+                ids = list(self.index.entries.get(bound.low, ()))
+            else:
+                ids = list(
+                    self.index.scan(bound.low, bound.high, low_inclusive=True, high_inclusive=False)
+                )
+            for doc_id in ids:
                 self.stats.keys_examined += 1
                 if doc_id in seen:
                     continue
@@ -153,7 +161,7 @@ def plan_query(
     for index in collection.indexes.values():
         if index.partial is not None or index.sparse:
             continue  # usable only when the filter implies their coverage; keep it simple and safe
-        first = index.fields[0]
+        first = index.key[0][0]
         bounds = _bounds_for(conditions.get(first), index)
         if bounds is None:
             continue

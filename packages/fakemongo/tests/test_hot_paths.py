@@ -1,0 +1,122 @@
+"""The per-request fast paths give the results of the general ones.
+
+Index key extraction has a shortcut for a one-field index on a top-level
+name, and the planner answers a point on a one-field index with one dict
+lookup instead of a sorted range scan; these tests hold them to what the
+general code (and the manual) says. Expected behaviours cite the manual:
+"Sparse Indexes", "Multikey Indexes", "Query on Null or Missing Fields".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from fakemongo._errors import CommandError
+from fakemongo._indexes import Index
+from fakemongo._planner import plan_query
+from fakemongo._storage import Collection, id_key, validate_namespace
+
+
+def _index(key: list[tuple[str, Any]], **options: Any) -> Index:
+    name = "_".join(f"{k}_{v}" for k, v in key)
+    return Index(name, key, {"v": 2, "key": dict(key), "name": name}, **options)
+
+
+def _ids(collection: Collection, filter: dict[str, Any], hint: str | None = None) -> list[Any]:
+    plan = plan_query(collection, filter, hint=hint)
+    assert plan is not None
+    return [doc["_id"] for doc in plan.candidates()]
+
+
+def test_top_level_field_keys_match_the_general_walk() -> None:
+    top = _index([("k", 1)])
+    dotted = _index([("k.x", 1)])
+    # A scalar and an embedded document give one key; a missing field keys as
+    # null (manual, "Sparse Indexes": a non-sparse index holds null for it).
+    assert len(top.keys_for({"k": 5})) == 1
+    assert top.keys_for({"k": {"x": 1}}) == _index([("k.x", 1)]).keys_for({"k": {"x": {"x": 1}}})
+    assert top.keys_for({}) == top.keys_for({"k": None})
+    assert top.keys_for({"k": 5}) == dotted.keys_for({"k": {"x": 5}})
+    # An array goes the general way: one key per element, and multikey.
+    assert sorted(top.keys_for({"k": [2, 1, 2]})) == sorted(
+        dotted.keys_for({"k": {"x": [2, 1, 2]}})
+    )
+    assert top.multikey and dotted.multikey
+
+
+def test_sparse_indexes_skip_documents_without_the_field() -> None:
+    # Manual, "Sparse Indexes": only documents that have the indexed field get
+    # an entry, for a top-level field, a dotted path and a compound key alike.
+    for key in ([("k", 1)], [("k.x", 1)], [("k.x", 1), ("j", 1)]):
+        index = _index(key, sparse=True)
+        assert index.keys_for({"other": 1}) == []
+        assert index.keys_for({"k": {"x": 1}}) != []
+
+
+def test_point_lookup_on_one_field_index_returns_insertion_order() -> None:
+    collection = Collection("db", "c")
+    collection.add_index(_index([("k", 1)]))
+    for i, k in enumerate(["b", "a", "b", 1, 1.0, "b"]):
+        collection.insert({"_id": i, "k": k})
+    assert _ids(collection, {"k": "b"}) == [0, 2, 5]
+    # 1 and 1.0 are one value (manual, "Comparison/Sort Order").
+    assert _ids(collection, {"k": 1}) == [3, 4]
+    assert _ids(collection, {"k": {"$in": ["a", "zzz", 1]}}) == [1, 3, 4]
+    assert _ids(collection, {"k": "zzz"}) == []
+    # A closed range of one value is the same point.
+    assert _ids(collection, {"k": {"$gte": "b", "$lte": "b"}}) == [0, 2, 5]
+    plan = plan_query(collection, {"k": "b"})
+    assert plan is not None and plan.explain()["inputStage"]["indexName"] == "k_1"
+    list(plan.candidates())
+    assert (plan.stats.keys_examined, plan.stats.docs_examined) == (3, 3)
+
+
+def test_point_lookup_follows_index_changes() -> None:
+    collection = Collection("db", "c")
+    index = _index([("k", 1)])
+    collection.add_index(index)
+    collection.insert({"_id": 1, "k": "a"})
+    collection.insert({"_id": 2, "k": "a"})
+    collection.replace(id_key(1), {"_id": 1, "k": "z"})
+    assert _ids(collection, {"k": "a"}) == [2]
+    assert _ids(collection, {"k": "z"}) == [1]
+    collection.delete(id_key(2))
+    assert _ids(collection, {"k": "a"}) == []
+    collection.drop_index("k_1")
+    plan = plan_query(collection, {"k": "z"})
+    assert plan is not None and plan.index is None  # a collection scan now
+
+
+def test_point_on_compound_index_still_scans_the_prefix() -> None:
+    collection = Collection("db", "c")
+    collection.add_index(_index([("k", 1), ("j", 1)]))
+    collection.insert({"_id": 1, "k": "a", "j": 2})
+    collection.insert({"_id": 2, "k": "a", "j": 1})
+    collection.insert({"_id": 3, "k": "b", "j": 1})
+    # Key order within the prefix: (a, 1) before (a, 2).
+    assert _ids(collection, {"k": "a"}) == [2, 1]
+
+
+@pytest.mark.parametrize("name", ["a/b", "a\\b", "a.b", "a b", 'a"b', "a$b", "a\x00b"])
+def test_database_names_with_forbidden_characters_are_refused(name: str) -> None:
+    # Manual, "Naming Restrictions": these characters are not allowed.
+    with pytest.raises(CommandError) as caught:
+        validate_namespace(name)
+    assert caught.value.code == 73
+
+
+def test_database_names_without_forbidden_characters_pass() -> None:
+    validate_namespace("my-db_1", "c")
+
+
+def test_a_hinted_one_field_index_without_a_condition_is_walked_whole() -> None:
+    # The whole-index bound [MinKey, MaxKey] is not a point: a hint with no
+    # condition on the field scans every key in order (manual: cursor.hint()).
+    collection = Collection("db", "c")
+    collection.add_index(_index([("k", 1)]))
+    for i, k in enumerate(["b", "a", "c"]):
+        collection.insert({"_id": i, "k": k})
+    assert _ids(collection, {}, hint="k_1") == [1, 0, 2]
+    assert _ids(collection, {"other": 1}, hint="k_1") == [1, 0, 2]  # filtered later, not here
