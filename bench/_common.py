@@ -103,13 +103,11 @@ def measure_pair(
     finally:
         if gc_was_enabled:
             gc.enable()
-    ratio = statistics.median(a / b for a, b in zip(ours_samples, theirs_samples, strict=True))
-
-    def timing(samples: list[float]) -> Timing:
-        median = statistics.median(samples)
-        return Timing(median, (max(samples) - min(samples)) / median if median else 0.0)
-
-    return timing(ours_samples), timing(theirs_samples), ratio
+    return (
+        timing_of(ours_samples),
+        timing_of(theirs_samples),
+        round_ratio(ours_samples, theirs_samples),
+    )
 
 
 def measure_async(
@@ -155,33 +153,14 @@ def measure_pair_async(
     """:func:`measure_pair` for awaitables: ``number`` awaits of ``ours`` then of
     ``theirs`` in each round, inside the loop behind ``run``; both timings and the
     median of the per-round ratios ours/theirs (process CPU time, GC off)."""
-
-    async def batch(operation: Callable[[], Awaitable[object]], count: int) -> None:
-        for _ in range(count):
-            await operation()
-
-    run(batch(ours, max(1, number // 10)))  # warm caches, connections and lazy imports
-    run(batch(theirs, max(1, number // 10)))
-    ours_samples: list[float] = []
-    theirs_samples: list[float] = []
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        for _ in range(repeats):
-            for operation, samples in ((ours, ours_samples), (theirs, theirs_samples)):
-                start = time.process_time_ns()
-                run(batch(operation, number))
-                samples.append((time.process_time_ns() - start) / number)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
-    ratio = statistics.median(a / b for a, b in zip(ours_samples, theirs_samples, strict=True))
-
-    def timing(samples: list[float]) -> Timing:
-        median = statistics.median(samples)
-        return Timing(median, (max(samples) - min(samples)) / median if median else 0.0)
-
-    return timing(ours_samples), timing(theirs_samples), ratio
+    ours_samples, theirs_samples = measure_rounds_async(
+        run, [ours, theirs], number=number, repeats=repeats
+    )
+    return (
+        timing_of(ours_samples),
+        timing_of(theirs_samples),
+        round_ratio(ours_samples, theirs_samples),
+    )
 
 
 def measure_rounds_async(
