@@ -369,50 +369,13 @@ def _mongoengine_nested(person_id: ObjectId) -> dict[str, Callable[[], object]]:
     return {"nested_create": nested_create, "nested_find": nested_find}
 
 
-def _raw_ops(
-    db: Database[Any], small: dict[str, Any], one_id: ObjectId, person_id: ObjectId
+def _driver_ops(
+    db: Any, name: str, small: dict[str, Any], one_id: ObjectId, person_id: ObjectId
 ) -> dict[str, Operation]:
-    inserts, docs, people = db.small_raw, db.small_orm, db.person
-    counter = iter(range(10**9))
-    nested = make_person()._dump()
-    nested.pop("_id", None)
-
-    async def create() -> object:
-        return await inserts.insert_one(dict(small))
-
-    async def update() -> object:
-        return await docs.update_one({"_id": one_id}, {"$set": {"CxSCo4jD": next(counter)}})
-
-    async def find_one() -> object:
-        return await docs.find_one({"_id": one_id})
-
-    async def find_many() -> object:
-        return await docs.find()
-
-    async def nested_create() -> object:
-        return await db.person_raw.insert_one(dict(nested))  # a new dict: the insert adds an _id
-
-    async def nested_find() -> object:
-        return await people.find_one({"address.city": "Lisbon", "_id": person_id})
-
-    return {
-        "create": create,
-        "update": update,
-        "find_one": find_one,
-        "find_many": find_many,
-        "nested_create": nested_create,
-        "nested_find": nested_find,
-    }
-
-
-def _pymongo_ops(
-    client: AsyncMongoClient[dict[str, Any]],
-    small: dict[str, Any],
-    one_id: ObjectId,
-    person_id: ObjectId,
-) -> dict[str, Operation]:
-    db = client.bench
-    inserts, docs, people = db.small_pymongo, db.small_orm, db.person
+    """The workloads through a driver's own collections, mongotor's client or PyMongo
+    async (the calls are the same); inserts go to collections named for the driver."""
+    inserts, nested_inserts = db[f"small_{name}"], db[f"person_{name}"]
+    docs, people = db.small_orm, db.person
     counter = iter(range(10**9))
     nested = make_person()._dump()
     nested.pop("_id", None)
@@ -430,9 +393,7 @@ def _pymongo_ops(
         return await docs.find().to_list()
 
     async def nested_create() -> object:
-        return await db.person_pymongo.insert_one(
-            dict(nested)
-        )  # a new dict: the insert adds an _id
+        return await nested_inserts.insert_one(dict(nested))  # a new dict: the insert adds an _id
 
     async def nested_find() -> object:
         return await people.find_one({"address.city": "Lisbon", "_id": person_id})
@@ -487,8 +448,8 @@ def odm_rows(uri: str, runner: asyncio.Runner, quick: bool) -> list[list[str]]:
     asynchronous: dict[str, dict[str, Operation]] = {
         "mongotor.orm": _orm_ops(small, one_id, loaded, person_id),
         "Beanie": {**beanie_ops(small, one_id, b_loaded), **_beanie_nested(person_id)},
-        "mongotor client": _raw_ops(db, small, one_id, person_id),
-        "pymongo async": _pymongo_ops(client, small, one_id, person_id),
+        "mongotor client": _driver_ops(db, "raw", small, one_id, person_id),
+        "pymongo async": _driver_ops(client.bench, "pymongo", small, one_id, person_id),
     }
     mongoengine = {**mongoengine_ops(small, one_id, m_loaded), **_mongoengine_nested(person_id)}
     rows = []
