@@ -14,10 +14,17 @@ Printed side by side in one run:
    documents (target >= 5,000/s; the cost must not grow with the collection),
    with the server process's CPU time per operation beside each rate: the
    wall-clock rate moves with the machine's load, the server's CPU per
-   request much less.
+   request much less. Two columns: one client doing one request at a time
+   (each request waits for the last reply: the rate is bounded by the
+   client's own CPU and two socket wake-ups per request as much as by the
+   server), and two client processes at once (one per core; their combined
+   rate, first start to last end), which is what the server sustains.
+   Above them, the ceiling: the same clients against a server that answers
+   canned replies and keeps no data (bench/_canned_server.py), so that each
+   rate can be read against what this machine allows at all.
 3. The same operations through mongomock, in-process (no wire, no server).
 
-Wall-clock medians of 5 runs; the machine has 2 cores, one for each side.
+Wall-clock medians of 5 runs.
 """
 
 from __future__ import annotations
@@ -25,12 +32,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import mongomock
@@ -41,6 +49,8 @@ from fakemongo import FakeMongo, FakeMongoThread
 from ._common import table
 
 RUNS = 5
+# Client processes sending at once: one per core.
+CLIENT_PROCESSES = 2
 
 
 def _median_seconds(fn: Callable[[], object], repeats: int = RUNS) -> float:
@@ -48,6 +58,16 @@ def _median_seconds(fn: Callable[[], object], repeats: int = RUNS) -> float:
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def _median_of_runs(runs: Sequence[Callable[[], object]]) -> float:
+    """The median wall-clock seconds of calling each of ``runs`` once."""
+    samples = []
+    for run in runs:
+        start = time.perf_counter()
+        run()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
@@ -88,10 +108,11 @@ def _process_cpu_seconds(pid: int) -> float | None:
 
 
 @contextlib.contextmanager
-def _server_process() -> Iterator[tuple[str, int]]:
+def _server_process(module: str, *args: str) -> Iterator[tuple[str, int]]:
+    """``python -m module *args`` printing its URI; yields (URI, pid)."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fakemongo", "--port", "0"],
+        [sys.executable, "-m", module, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -101,78 +122,226 @@ def _server_process() -> Iterator[tuple[str, int]]:
         assert proc.stdout is not None
         uri = proc.stdout.readline().strip()
         if not uri.startswith("mongodb://"):
-            raise SystemExit("fakemongo did not start")
+            raise SystemExit(f"{module} did not start")
         yield uri, proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
 
 
-def _workloads(
-    collection: Any, size: int, ops: int, repeats: int = RUNS, server_pid: int | None = None
-) -> dict[str, tuple[float, float | None]]:
-    """Operations per second for each workload against ``collection``, and the
-    server process's CPU microseconds per operation (None: not measured)."""
+WORKLOADS = ("insert_one", "find_one by _id", "find_one by indexed field")
+
+
+def _prepare(collection: Any, size: int) -> None:
     collection.drop()
     collection.insert_many([{"_id": i, "k": f"key{i}", "v": i % 100} for i in range(size)])
     collection.create_index("k")
+
+
+def _operations(
+    collection: Any, workload: str, size: int, ops: int, first_id: int
+) -> Callable[[], None]:
+    """``ops`` operations of ``workload`` on ``collection``; inserts use ids
+    from ``first_id`` on, so that runs and processes never collide."""
     probe = [i * 7919 % size for i in range(ops)]
+    keys = [f"key{i}" for i in probe]
+    if workload == "insert_one":
+
+        def run() -> None:
+            for i in range(first_id, first_id + ops):
+                collection.insert_one({"_id": i, "k": "new", "v": 0})
+
+    elif workload == "find_one by _id":
+
+        def run() -> None:
+            for i in probe:
+                collection.find_one({"_id": i})
+
+    else:
+
+        def run() -> None:
+            for key in keys:
+                collection.find_one({"k": key})
+
+    return run
+
+
+class _Ids:
+    """Blocks of fresh ``_id`` values for inserts."""
+
+    def __init__(self, start: int) -> None:
+        self._next = start
+
+    def take(self, count: int) -> int:
+        first, self._next = self._next, self._next + count
+        return first
+
+
+def _one_client(
+    collection: Any, size: int, ops: int, ids: _Ids, server_pid: int | None, repeats: int = RUNS
+) -> dict[str, tuple[float, float | None]]:
+    """Operations per second from one client doing one request at a time, and
+    the server process's CPU microseconds per operation (None: not measured)."""
     results = {}
-
-    def find_by_id() -> None:
-        for i in probe:
-            collection.find_one({"_id": i})
-
-    def find_by_key() -> None:
-        for i in probe:
-            collection.find_one({"k": f"key{i}"})
-
-    counter = iter(range(size, size + 10**9))
-
-    def insert_one() -> None:
-        for _ in range(ops):
-            collection.insert_one({"_id": next(counter), "k": "new", "v": 0})
-
-    for name, fn in (
-        ("insert_one", insert_one),
-        ("find_one by _id", find_by_id),
-        ("find_one by indexed field", find_by_key),
-    ):
+    for workload in WORKLOADS:
+        runs = [_operations(collection, workload, size, ops, ids.take(ops)) for _ in range(repeats)]
         before = None if server_pid is None else _process_cpu_seconds(server_pid)
-        seconds = _median_seconds(fn, repeats)
+        seconds = _median_of_runs(runs)
         after = None if server_pid is None else _process_cpu_seconds(server_pid)
         cpu = None
         if before is not None and after is not None:
             cpu = (after - before) / (ops * repeats) * 1e6
-        results[name] = (ops / seconds, cpu)
+        results[workload] = (ops / seconds, cpu)
     return results
+
+
+def _client_worker(uri: str, namespace: str, barrier: Any, conn: Any) -> None:
+    """A client process: for each (workload, size, ops, first_id) received, warm
+    up, wait for the others at ``barrier``, run, and send back (start, end)."""
+    client: MongoClient[dict[str, Any]] = MongoClient(uri)
+    database, name = namespace.split(".")
+    try:
+        while (job := conn.recv()) is not None:
+            workload, size, ops, first_id = job
+            collection = client[database][f"{name}{size}"]
+            _operations(collection, workload, size, 50, first_id)()
+            run = _operations(collection, workload, size, ops, first_id + 50)
+            barrier.wait()
+            start = time.perf_counter()
+            run()
+            conn.send((start, time.perf_counter()))
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def _client_processes(uri: str, count: int) -> Iterator[Callable[[str, int, int, _Ids], float]]:
+    """``count`` client processes, each with its own MongoClient; yields
+    run(workload, size, ops, ids): the aggregate operations per second of all
+    of them doing ``ops`` each at once (from the first start to the last end)."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(count)
+    pipes = [context.Pipe() for _ in range(count)]
+    workers = [
+        context.Process(target=_client_worker, args=(uri, "bench.c", barrier, child), daemon=True)
+        for _, child in pipes
+    ]
+    for worker in workers:
+        worker.start()
+
+    def run(workload: str, size: int, ops: int, ids: _Ids) -> float:
+        for parent, _ in pipes:
+            parent.send((workload, size, ops, ids.take(ops + 50)))
+        spans: list[tuple[float, float]] = [parent.recv() for parent, _ in pipes]
+        return count * ops / (max(end for _, end in spans) - min(start for start, _ in spans))
+
+    try:
+        yield run
+    finally:
+        for parent, _ in pipes:
+            parent.send(None)
+        for worker in workers:
+            worker.join(30)
+
+
+def _many_clients(
+    run: Callable[[str, int, int, _Ids], float],
+    size: int,
+    ops: int,
+    ids: _Ids,
+    server_pid: int,
+    workloads: Sequence[str] = WORKLOADS,
+) -> dict[str, tuple[float, float | None]]:
+    """Aggregate operations per second of the client processes (median of
+    RUNS), and the server's CPU microseconds per operation."""
+    results = {}
+    for workload in workloads:
+        before = _process_cpu_seconds(server_pid)
+        rates = [run(workload, size, ops, ids) for _ in range(RUNS)]
+        after = _process_cpu_seconds(server_pid)
+        cpu = None
+        if before is not None and after is not None:
+            cpu = (after - before) / ((ops + 50) * CLIENT_PROCESSES * RUNS) * 1e6
+        results[workload] = (statistics.median(rates), cpu)
+    return results
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}/s"
+
+
+def _cpu(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f} us"
 
 
 def bench_round_trips(quick: bool) -> list[list[str]]:
     ops = 300 if quick else 2000
     sizes = (1_000, 100_000)
-    measured: dict[tuple[str, int], dict[str, tuple[float, float | None]]] = {}
-    with _server_process() as (uri, pid):
+    ids = _Ids(10**9)
+    rows: list[list[str]] = []
+    # The ceiling: the same client against a server that does no work.
+    with _server_process("bench._canned_server") as (uri, pid):
         client: MongoClient[dict[str, Any]] = MongoClient(uri)
         try:
-            for size in sizes:
-                measured[("fakemongo + PyMongo", size)] = _workloads(
-                    client.bench.c, size, ops, server_pid=pid
-                )
+            alone = _one_client(client.b.c, 1_000, ops, ids, pid)
         finally:
             client.close()
+        with _client_processes(uri, CLIENT_PROCESSES) as run:
+            together = _many_clients(run, 1_000, ops, ids, pid, WORKLOADS[:2])
+        rows.extend(
+            [
+                "canned replies (no database)",
+                "-",
+                workload,
+                _rate(alone[workload][0]),
+                _cpu(alone[workload][1]),
+                _rate(together[workload][0]),
+                _cpu(together[workload][1]),
+                "the ceiling",
+            ]
+            for workload in WORKLOADS[:2]
+        )
+    with _server_process("fakemongo", "--port", "0") as (uri, pid):
+        client = MongoClient(uri)
+        try:
+            for size in sizes:
+                _prepare(client.bench[f"c{size}"], size)
+            alone_by_size = {
+                size: _one_client(client.bench[f"c{size}"], size, ops, ids, pid) for size in sizes
+            }
+        finally:
+            client.close()
+        with _client_processes(uri, CLIENT_PROCESSES) as run:
+            together_by_size = {size: _many_clients(run, size, ops, ids, pid) for size in sizes}
+        for size in sizes:
+            for workload in WORKLOADS:
+                (rate, cpu), (rate_n, cpu_n) = (
+                    alone_by_size[size][workload],
+                    together_by_size[size][workload],
+                )
+                rows.append(
+                    [
+                        "fakemongo",
+                        f"{size:,}",
+                        workload,
+                        _rate(rate),
+                        _cpu(cpu),
+                        _rate(rate_n),
+                        _cpu(cpu_n),
+                        ">= 5,000/s",
+                    ]
+                )
     mock: Any = mongomock.MongoClient()
     for size in sizes:
         # mongomock scans the whole collection for every query (it keeps no
         # index), so fewer operations suffice to measure it.
         mock_ops = max(10, ops * 1000 // size // 10)
-        measured[("mongomock (in-process)", size)] = _workloads(mock.bench.c, size, mock_ops, 3)
-    rows = []
-    for (library, size), results in measured.items():
-        for workload, (rate, cpu) in results.items():
-            target = ">= 5,000/s" if library.startswith("fakemongo") else "-"
-            server_cpu = "-" if cpu is None else f"{cpu:.0f} us"
-            rows.append([library, f"{size:,}", workload, f"{rate:,.0f}/s", server_cpu, target])
+        _prepare(mock.bench.c, size)
+        measured = _one_client(mock.bench.c, size, mock_ops, ids, None, 3)
+        rows.extend(
+            ["mongomock (in-process)", f"{size:,}", w, _rate(measured[w][0]), "-", "-", "-", "-"]
+            for w in WORKLOADS
+        )
     return rows
 
 
@@ -193,7 +362,16 @@ def main() -> None:
     print(
         table(
             "Operations per second, PyMongo client / server in another process (median of 5)",
-            ["library", "documents", "workload", "rate", "server CPU/op", "target"],
+            [
+                "server",
+                "documents",
+                "workload",
+                "1 client",
+                "server CPU/op",
+                f"{CLIENT_PROCESSES} client processes",
+                "server CPU/op",
+                "target",
+            ],
             bench_round_trips(args.quick),
         )
     )
