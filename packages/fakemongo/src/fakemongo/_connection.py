@@ -23,7 +23,7 @@ import logging
 import ssl
 from collections.abc import Callable, Coroutine, Generator
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
 
 from mongotor.wire import (
     HEADER_SIZE,
@@ -140,7 +140,9 @@ class Connection(asyncio.Protocol):
     # -- asyncio.Protocol ----------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport; not an isinstance check: uvloop's transports
+        # implement asyncio.Transport without subclassing it.
+        transport = cast(asyncio.Transport, transport)
         server = self._server
         if not server.running:
             # Accepted just before stop() closed the listener: stop() did not
@@ -154,6 +156,9 @@ class Connection(asyncio.Protocol):
         if tls is None:
             self._start(transport)
         else:
+            # start_tls takes the transport over when the task first runs, a
+            # loop turn from now: until then the ClientHello must stay unread.
+            transport.pause_reading()
             task = self._task = self._loop.create_task(self._handshake(transport, tls))
             task.add_done_callback(functools.partial(self._handshake_ended, transport))
 

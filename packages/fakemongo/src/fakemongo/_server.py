@@ -29,6 +29,9 @@ from ._users import UserStore
 __all__ = ["FakeMongo"]
 
 log = logging.getLogger("fakemongo")
+# Seconds a client has to finish its TLS handshake where the listener does it
+# (uvloop; see start()): asyncio's default is 60.
+_TLS_HANDSHAKE_TIMEOUT = 10.0
 
 
 class Monitor:
@@ -126,12 +129,24 @@ class FakeMongo:
         """Listen, and return once the server accepts connections."""
         if self._server is not None:
             raise RuntimeError("fakemongo server already started")
-        self._tls = self._ssl_context()
-        # TLS is started by each connection (not by the listener), so stop()
-        # sees, cancels and closes connections still in their handshake.
+        tls = self._ssl_context()
         loop = asyncio.get_running_loop()
+        # On asyncio's loop each connection starts TLS itself (not the
+        # listener), so stop() sees, cancels and closes connections still in
+        # their handshake. uvloop starts reading as soon as connection_made
+        # returns, before start_tls could take the transport over, and the
+        # ClientHello would be lost: there the listener does the handshake, and
+        # a connection still in it at stop() is left to the handshake timeout.
+        per_connection = isinstance(loop, asyncio.BaseEventLoop)
+        self._tls = tls if per_connection else None
+        listener_tls = None if per_connection or tls is None else tls
         self._server = await loop.create_server(
-            self._new_connection, self.options.host, self.options.port, reuse_address=True
+            self._new_connection,
+            self.options.host,
+            self.options.port,
+            reuse_address=True,
+            ssl=listener_tls,
+            ssl_handshake_timeout=None if listener_tls is None else _TLS_HANDSHAKE_TIMEOUT,
         )
         self.state.port = self._server.sockets[0].getsockname()[1]
         self._background = [
