@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 
 from ._errors import CommandError
+from ._loops import LOOPS, loop_factory
 from ._replset import FakeMongoReplicaSet
 from ._server import FakeMongo
 from ._state import ServerOptions
@@ -75,6 +76,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--arbiters", type=int, default=0, help="arbiters of --replset (default 0)")
     parser.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default="auto",
+        help="event loop: uvloop's where installed (auto, the default), asyncio's, or uvloop's",
+    )
+    parser.add_argument(
         "--verbose", "-v", action="store_true", help="log every command at debug level"
     )
     args = parser.parse_args(argv)
@@ -101,6 +108,7 @@ async def serve(args: argparse.Namespace) -> None:
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    logging.getLogger("fakemongo").info("event loop: %s", type(loop).__module__.partition(".")[0])
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
@@ -123,7 +131,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        asyncio.run(serve(args))
+        factory = loop_factory(args.loop)
+    except ImportError as exc:
+        sys.stderr.write(f"fakemongo: --loop uvloop: {exc}\n")
+        return 2
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(serve(args))
     except CommandError as exc:  # a --user the user store refuses (the same user twice...)
         sys.stderr.write(f"fakemongo: invalid --user: {exc.errmsg}\n")
         return 2

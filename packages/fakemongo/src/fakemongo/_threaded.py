@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol, Self
 
+from ._loops import loop_factory
 from ._replset import FakeMongoReplicaSet
 from ._server import FakeMongo
 from ._state import ServerOptions
@@ -37,7 +38,8 @@ class _LoopThread:
 
     _served: _Served
 
-    def __init__(self) -> None:
+    def __init__(self, loop: str) -> None:
+        self._loop_factory = loop_factory(loop)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
@@ -103,7 +105,8 @@ class _LoopThread:
         return f"<{type(self).__name__} {self._served!r}>"
 
     def _run(self) -> None:
-        asyncio.run(self._serve())
+        with asyncio.Runner(loop_factory=self._loop_factory) as runner:
+            runner.run(self._serve())
 
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -124,13 +127,19 @@ class _LoopThread:
 class FakeMongoThread(_LoopThread):
     """A :class:`FakeMongo` served from a daemon thread.
 
+    ``loop`` picks the thread's event loop: ``"auto"`` (uvloop's where it is
+    installed), ``"asyncio"`` or ``"uvloop"``; an unknown name raises
+    ValueError here, and ``"uvloop"`` without uvloop ImportError.
+
     ``server`` is the FakeMongo instance: touch its state only through the
     wire, or with :meth:`call`, which runs a function on the server's loop
     (``thread.call(thread.server.ttl_monitor.run_now)``).
     """
 
-    def __init__(self, options: ServerOptions | None = None, **kwargs: Any) -> None:
-        super().__init__()
+    def __init__(
+        self, options: ServerOptions | None = None, *, loop: str = "auto", **kwargs: Any
+    ) -> None:
+        super().__init__(loop)
         self.server = self._served = FakeMongo(options, **kwargs)
 
     @property
@@ -149,13 +158,14 @@ class FakeMongoThread(_LoopThread):
 class FakeMongoReplicaSetThread(_LoopThread):
     """A :class:`~fakemongo.FakeMongoReplicaSet` served from a daemon thread.
 
-    Takes FakeMongoReplicaSet's arguments. ``replset`` is the set: drive it
-    with :meth:`call` (``thread.call(thread.replset.kill, 0)``,
+    Takes FakeMongoReplicaSet's arguments, and ``loop`` as FakeMongoThread.
+    ``replset`` is the set: drive it with :meth:`call`
+    (``thread.call(thread.replset.kill, 0)``,
     ``thread.call(thread.replset.wait_for_primary)``).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__()
+    def __init__(self, *args: Any, loop: str = "auto", **kwargs: Any) -> None:
+        super().__init__(loop)
         self.replset = self._served = FakeMongoReplicaSet(*args, **kwargs)
 
     @property
