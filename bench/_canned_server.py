@@ -1,7 +1,7 @@
 """A server that answers PyMongo with canned replies and keeps no data: the
 ceiling for bench/fakemongo's round-trip rates on this machine.
 
-    python -m bench._canned_server   (prints its URI, serves until killed)
+    python -m bench._canned_server [uvloop|asyncio]   (prints its URI, serves until killed)
 
 It frames each request with mongotor.wire and answers by the command's name
 (hello / isMaster, find, insert, anything else ``{ok: 1}``) with bytes encoded
@@ -16,8 +16,11 @@ from __future__ import annotations
 import asyncio
 import datetime
 import struct
+import sys
+from typing import cast
 
 import bson
+import uvloop
 from bson import Int64
 
 from mongotor.wire import NEED_DATA, Framer, OpMsg, OpQuery, encode_op_reply
@@ -58,8 +61,7 @@ class _Canned(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's: no subclass
 
     def data_received(self, data: bytes) -> None:
         assert self._transport is not None
@@ -84,4 +86,6 @@ async def _serve() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve())
+    factory = uvloop.new_event_loop if sys.argv[1:] == ["uvloop"] else None
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_serve())

@@ -21,7 +21,9 @@ Printed side by side in one run:
    rate, first start to last end), which is what the server sustains.
    Above them, the ceiling: the same clients against a server that answers
    canned replies and keeps no data (bench/_canned_server.py), so that each
-   rate can be read against what this machine allows at all.
+   rate can be read against what this machine allows at all. Each server
+   runs on uvloop's event loop (fakemongo's default where uvloop is
+   installed) and on asyncio's (``--loop asyncio``).
 3. The same operations through mongomock, in-process (no wire, no server).
 
 Wall-clock medians of 5 runs.
@@ -49,6 +51,10 @@ from fakemongo import FakeMongo, FakeMongoThread
 from ._common import table
 
 RUNS = 5
+# fakemongo's command line runs on uvloop where installed (its default, --loop
+# auto); asyncio's loop is measured too, for where uvloop is not.
+LOOPS = ("uvloop", "asyncio")
+LOOP_LABELS = {"uvloop": "uvloop, the default", "asyncio": "--loop asyncio"}
 # Client processes sending at once: one per core.
 CLIENT_PROCESSES = 2
 
@@ -279,40 +285,43 @@ def bench_round_trips(quick: bool) -> list[list[str]]:
     sizes = (1_000, 100_000)
     ids = _Ids(10**9)
     rows: list[list[str]] = []
-    # The ceiling: the same client against a server that does no work.
-    with _server_process("bench._canned_server") as (uri, pid):
-        client: MongoClient[dict[str, Any]] = MongoClient(uri)
-        try:
-            alone = _one_client(client.b.c, 1_000, ops, ids, pid)
-        finally:
-            client.close()
-        with _client_processes(uri, CLIENT_PROCESSES) as run:
-            together = _many_clients(run, 1_000, ops, ids, pid, WORKLOADS[:2])
-        rows.extend(
-            [
-                "canned replies (no database)",
-                "-",
-                workload,
-                _rate(alone[workload][0]),
-                _cpu(alone[workload][1]),
-                _rate(together[workload][0]),
-                _cpu(together[workload][1]),
-                "the ceiling",
-            ]
-            for workload in WORKLOADS[:2]
-        )
-    with _server_process("fakemongo", "--port", "0") as (uri, pid):
-        client = MongoClient(uri)
-        try:
-            for size in sizes:
-                _prepare(client.bench[f"c{size}"], size)
-            alone_by_size = {
-                size: _one_client(client.bench[f"c{size}"], size, ops, ids, pid) for size in sizes
-            }
-        finally:
-            client.close()
-        with _client_processes(uri, CLIENT_PROCESSES) as run:
-            together_by_size = {size: _many_clients(run, size, ops, ids, pid) for size in sizes}
+    for loop in LOOPS:
+        # The ceiling: the same clients against a server that does no work.
+        with _server_process("bench._canned_server", loop) as (uri, pid):
+            client: MongoClient[dict[str, Any]] = MongoClient(uri)
+            try:
+                alone = _one_client(client.b.c, 1_000, ops, ids, pid)
+            finally:
+                client.close()
+            with _client_processes(uri, CLIENT_PROCESSES) as run:
+                together = _many_clients(run, 1_000, ops, ids, pid, WORKLOADS[:2])
+            rows.extend(
+                [
+                    f"canned replies, no database ({loop})",
+                    "-",
+                    workload,
+                    _rate(alone[workload][0]),
+                    _cpu(alone[workload][1]),
+                    _rate(together[workload][0]),
+                    _cpu(together[workload][1]),
+                    "the ceiling",
+                ]
+                for workload in WORKLOADS[:2]
+            )
+    for loop in LOOPS:
+        with _server_process("fakemongo", "--port", "0", "--loop", loop) as (uri, pid):
+            client = MongoClient(uri)
+            try:
+                for size in sizes:
+                    _prepare(client.bench[f"c{size}"], size)
+                alone_by_size = {
+                    size: _one_client(client.bench[f"c{size}"], size, ops, ids, pid)
+                    for size in sizes
+                }
+            finally:
+                client.close()
+            with _client_processes(uri, CLIENT_PROCESSES) as run:
+                together_by_size = {size: _many_clients(run, size, ops, ids, pid) for size in sizes}
         for size in sizes:
             for workload in WORKLOADS:
                 (rate, cpu), (rate_n, cpu_n) = (
@@ -321,7 +330,7 @@ def bench_round_trips(quick: bool) -> list[list[str]]:
                 )
                 rows.append(
                     [
-                        "fakemongo",
+                        f"fakemongo ({LOOP_LABELS[loop]})",
                         f"{size:,}",
                         workload,
                         _rate(rate),
