@@ -1,6 +1,10 @@
-"""One connection to one server: an :class:`asyncio.Protocol` driving the wire Framer.
+"""One connection to one server: an :class:`asyncio.BufferedProtocol` driving the wire Framer.
 
-Requests are matched to replies by requestId, one Future each; a deadline is a
+The transport reads straight into the Framer's buffers (a large reply lands in
+one buffer of its declared size). Replies are matched to requests by the
+header's responseTo, undecoded; the awaiting operation decodes its own, so the
+lowest round trip (:meth:`Connection.roundtrip_frame`) decodes nothing. One
+Future per request; a deadline is a
 ``loop.call_at`` timer, never an extra Task. Every way an operation can end
 early leaves no half-read stream behind: a timeout, a cancellation, a network
 error or unreadable bytes close the connection at once and fail every
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from bson.codec_options import DEFAULT_CODEC_OPTIONS, CodecOptions
 
 from mongotor.wire import (
+    HEADER,
     NEED_DATA,
     UNCOMPRESSIBLE_COMMANDS,
     CompressorId,
@@ -35,6 +40,7 @@ from mongotor.wire import (
     compress_message,
     compressor_id,
     encode_op_msg,
+    frame_more_to_come,
 )
 
 from ._connection_errors import CommandError, NetworkError, NetworkTimeout
@@ -75,7 +81,7 @@ _EXHAUST_ALLOWED = int(OpMsgFlags.EXHAUST_ALLOWED)
 _MORE_TO_COME = int(OpMsgFlags.MORE_TO_COME)
 
 
-class Connection(asyncio.Protocol):
+class Connection(asyncio.BufferedProtocol):
     """A socket to ``address``: send commands, await their replies.
 
     ``id`` is the pool's connection id and ``generation`` the pool generation
@@ -103,11 +109,19 @@ class Connection(asyncio.Protocol):
         self.handshake: HandshakeResult | None = None
         self._loop = asyncio.get_running_loop()
         self._framer = Framer(codec_options=codec_options)
+        # asyncio.BufferedProtocol.get_buffer is the Framer's, bound here rather
+        # than wrapped in a method (a call less per read): its receive buffer, or
+        # the rest of a large message's own buffer.
+        self.get_buffer = self._framer.get_buffer  # type: ignore[method-assign]
         self._transport: asyncio.Transport | None = None
         self._state = ConnectionState.CONNECTING
+        #: Whether the connection is closed (it can never be used again). An
+        #: attribute, not a property: the pool reads it at every check-out and in.
+        self.closed = False
         self._established = False
         self._error: BaseException | None = None
-        self._pending: dict[int, asyncio.Future[Message]] = {}
+        # Futures of the replies' frames (whole messages, undecoded) by request id.
+        self._pending: dict[int, asyncio.Future[bytes | bytearray]] = {}
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._paused = False
         self._closed = self._loop.create_future()
@@ -126,11 +140,6 @@ class Connection(asyncio.Protocol):
     def state(self) -> ConnectionState:
         """The connection's :class:`ConnectionState`."""
         return self._state
-
-    @property
-    def closed(self) -> bool:
-        """Whether the connection is closed (it can never be used again)."""
-        return self._state is _CLOSED
 
     @property
     def established(self) -> bool:
@@ -281,7 +290,56 @@ class Connection(asyncio.Protocol):
         self, data: bytes, request_id: int, *, deadline: float | None = None
     ) -> Message:
         """Send one encoded message whose header carries ``request_id`` and return
-        the message answering it. The lowest level: no compression, no checks."""
+        the message answering it, decoded. No compression, no checks of the
+        reply's contents. Raises as :meth:`roundtrip_frame`, and
+        :class:`NetworkError` (the connection is closed) for a reply that does
+        not decode."""
+        # roundtrip_frame's body, not a call to it: a coroutine less per command.
+        future, timer = self._send(data, request_id, deadline)
+        try:
+            frame = await future
+        except BaseException as exc:
+            self._undelivered(request_id, exc)
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        try:
+            return self._framer.decode(frame)
+        except ProtocolError as exc:
+            error = self._network_error(f"{self.address} sent an invalid message: {exc}")
+            self._fail(error)
+            raise error from exc
+
+    async def roundtrip_frame(
+        self, data: bytes, request_id: int, *, deadline: float | None = None
+    ) -> bytes | bytearray:
+        """Send one encoded message whose header carries ``request_id`` and return
+        the whole message answering it (header included), undecoded: the lowest
+        level, with no compression, no checks and no decoding (decode it with
+        :func:`~mongotor.wire.decode_message`). Its declared length was checked
+        against the server's maxMessageSizeBytes before it was buffered.
+
+        ``deadline`` as :meth:`command`. Raises :class:`NetworkTimeout` (the
+        connection is closed, unless the deadline had passed before anything
+        was sent) and :class:`NetworkError` (closed); on cancellation the
+        connection is closed.
+        """
+        future, timer = self._send(data, request_id, deadline)
+        try:
+            return await future
+        except BaseException as exc:
+            self._undelivered(request_id, exc)
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _send(
+        self, data: bytes, request_id: int, deadline: float | None
+    ) -> tuple[asyncio.Future[bytes | bytearray], asyncio.TimerHandle | None]:
+        """Write ``data``; the Future its reply's frame will complete, and the
+        deadline's timer (to cancel once the Future is done)."""
         loop = self._loop
         if deadline is None and self.socket_timeout is not None:
             deadline = loop.time() + self.socket_timeout
@@ -293,7 +351,7 @@ class Connection(asyncio.Protocol):
             raise self._error
         assert self._transport is not None
         self._transport.write(data)
-        future: asyncio.Future[Message] = loop.create_future()
+        future: asyncio.Future[bytes | bytearray] = loop.create_future()
         self._pending[request_id] = future
         # No timer without a deadline: most operations have none.
         timer = (
@@ -301,18 +359,15 @@ class Connection(asyncio.Protocol):
             if deadline is None
             else loop.call_at(deadline, self._timed_out, future, deadline - loop.time())
         )
-        try:
-            return await future
-        except BaseException as exc:
-            # The reply was not delivered: data_received has not removed the entry.
-            self._pending.pop(request_id, None)
-            if isinstance(exc, asyncio.CancelledError):
-                # The reply would arrive for no one: the stream is out of step.
-                self._fail(self._network_error(f"an operation on {self.address} was cancelled"))
-            raise
-        finally:
-            if timer is not None:
-                timer.cancel()
+        return future, timer
+
+    def _undelivered(self, request_id: int, exc: BaseException) -> None:
+        """The wait for ``request_id``'s reply ended with ``exc``, not the reply."""
+        # data_received has not removed the entry.
+        self._pending.pop(request_id, None)
+        if isinstance(exc, asyncio.CancelledError):
+            # The reply would arrive for no one: the stream is out of step.
+            self._fail(self._network_error(f"an operation on {self.address} was cancelled"))
 
     def close(self) -> None:
         """Close the connection, flushing what was written; operations still
@@ -337,36 +392,51 @@ class Connection(asyncio.Protocol):
         transport = cast(asyncio.Transport, transport)
         self._transport = transport
 
-    def data_received(self, data: bytes) -> None:
+    def buffer_updated(self, nbytes: int) -> None:
+        # Hand every whole reply to its request's Future, undecoded (a reply
+        # streamed after moreToCome is decoded here, for next_reply).
         framer = self._framer
         try:
-            framer.feed(data)
-            while (message := framer.next_message()) is not NEED_DATA:
-                # Only a connection that allowed exhaust looks for moreToCome (an
-                # enum test per reply is not free).
-                streaming = self._exhaust and isinstance(message, OpMsg) and message.more_to_come
-                if self._stream_next is not None and message.response_to == self._stream_next:
-                    self._stream_next = message.request_id if streaming else None
-                    self._streamed.append(message)
+            frame = framer.buffer_updated(nbytes)
+            while frame is not NEED_DATA:
+                _, request_id, response_to, _ = HEADER.unpack_from(frame)
+                # Only a connection that allowed exhaust looks for moreToCome.
+                streaming = self._exhaust and frame_more_to_come(
+                    frame, max_message_size=framer.max_message_size
+                )
+                if self._stream_next is not None and response_to == self._stream_next:
+                    self._stream_next = request_id if streaming else None
+                    self._streamed.append(framer.decode(frame))
                     if self._stream_waiter is not None and not self._stream_waiter.done():
                         self._stream_waiter.set_result(None)
-                    continue
-                future = self._pending.pop(message.response_to, None)
-                if future is None:
-                    self._fail(
-                        self._network_error(
-                            f"{self.address} sent a reply to unknown request {message.response_to}"
+                else:
+                    future = self._pending.pop(response_to, None)
+                    if future is None:
+                        self._fail(
+                            self._network_error(
+                                f"{self.address} sent a reply to unknown request {response_to}"
+                            )
                         )
-                    )
-                    return
-                if streaming:
-                    self._stream_next = message.request_id
-                if not future.done():
-                    future.set_result(message)
-                if not framer.buffered:
-                    break  # the common case: the chunk was one whole reply
+                        return
+                    if streaming:
+                        self._stream_next = request_id
+                    if not future.done():
+                        future.set_result(frame)
+                frame = framer.next_frame()
         except ProtocolError as exc:
             self._fail(self._network_error(f"{self.address} sent an invalid message: {exc}"))
+
+    def data_received(self, data: bytes) -> None:
+        """Take bytes from a transport that does not read into buffers (the
+        :meth:`buffer_updated` path is the usual one): they are copied into the
+        buffers the Framer gives, as such a transport would read them."""
+        view = memoryview(data)
+        while view and self._state is not _CLOSED:
+            buffer = self._framer.get_buffer(len(view))
+            n = min(len(buffer), len(view))
+            buffer[:n] = view[:n]
+            self.buffer_updated(n)
+            view = view[n:]
 
     def eof_received(self) -> bool:
         # Returning False lets the transport close itself; connection_lost follows.
@@ -450,6 +520,7 @@ class Connection(asyncio.Protocol):
         if self._state is ConnectionState.CLOSED:
             return
         self._state = ConnectionState.CLOSED
+        self.closed = True
         self._error = error
         pending, self._pending = self._pending, {}
         for future in pending.values():

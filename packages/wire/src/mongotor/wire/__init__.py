@@ -23,6 +23,7 @@ from ._compression import compressor_id as compressor_id
 from ._compression import decompress_message as decompress_message
 from ._compression import negotiate_compressors as negotiate_compressors
 from ._constants import DEFAULT_MAX_MESSAGE_SIZE as DEFAULT_MAX_MESSAGE_SIZE
+from ._constants import HEADER as HEADER
 from ._constants import HEADER_SIZE as HEADER_SIZE
 from ._constants import MAX_BSON_OBJECT_SIZE as MAX_BSON_OBJECT_SIZE
 from ._constants import MAX_WRITE_BATCH_SIZE as MAX_WRITE_BATCH_SIZE
@@ -43,10 +44,12 @@ from ._errors import ProtocolError as ProtocolError
 from ._errors import UnsupportedOpcodeError as UnsupportedOpcodeError
 from ._errors import WireError as WireError
 from ._framer import NEED_DATA as NEED_DATA
+from ._framer import RECEIVE_BUFFER_SIZE as RECEIVE_BUFFER_SIZE
 from ._framer import Framer as Framer
 from ._framer import Message as Message
 from ._framer import NeedData as NeedData
 from ._framer import decode_message as decode_message
+from ._framer import frame_more_to_come as frame_more_to_come
 from ._legacy import OpQuery as OpQuery
 from ._legacy import OpReply as OpReply
 from ._legacy import encode_op_query as encode_op_query
@@ -57,10 +60,12 @@ from ._op_msg import encode_op_msg as encode_op_msg
 
 __all__ = [
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "HEADER",
     "HEADER_SIZE",
     "MAX_BSON_OBJECT_SIZE",
     "MAX_WRITE_BATCH_SIZE",
     "NEED_DATA",
+    "RECEIVE_BUFFER_SIZE",
     "UNCOMPRESSIBLE_COMMANDS",
     "ChecksumMismatchError",
     "CompressionError",
@@ -95,5 +100,6 @@ __all__ = [
     "encode_op_msg",
     "encode_op_query",
     "encode_op_reply",
+    "frame_more_to_come",
     "negotiate_compressors",
 ]

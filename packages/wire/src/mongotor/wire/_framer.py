@@ -6,6 +6,12 @@ the I/O layer ``feed()``s whatever bytes arrived, in any chunking, and calls
 length is checked against the minimum and the maximum message size as soon as
 its four bytes are present, before any of the body is buffered, so a hostile
 peer cannot make us hold more than one chunk past the limit.
+
+An I/O layer that can read into a buffer (``asyncio.BufferedProtocol``,
+``socket.recv_into``) uses ``get_buffer()`` / ``buffer_updated()`` instead of
+``feed()``: once a header declares a message larger than the receive buffer,
+the rest of it is read straight into one buffer of the declared size, with no
+intermediate chunks, copies or reallocations.
 """
 
 from __future__ import annotations
@@ -18,7 +24,16 @@ from bson.codec_options import CodecOptions
 
 from ._bson import DEFAULT_CODEC_OPTIONS
 from ._compression import decompress_message
-from ._constants import DEFAULT_MAX_MESSAGE_SIZE, HEADER, HEADER_SIZE, INT32, CompressorId, OpCode
+from ._constants import (
+    DEFAULT_MAX_MESSAGE_SIZE,
+    HEADER,
+    HEADER_SIZE,
+    INT32,
+    OP_MSG_FLAGS,
+    CompressorId,
+    OpCode,
+    OpMsgFlags,
+)
 from ._errors import (
     MalformedMessageError,
     MessageTooLargeError,
@@ -28,7 +43,15 @@ from ._errors import (
 from ._legacy import OpQuery, OpReply, decode_op_query, decode_op_reply
 from ._op_msg import OpMsg, decode_op_msg
 
-__all__ = ["NEED_DATA", "Framer", "Message", "NeedData", "decode_message"]
+__all__ = [
+    "NEED_DATA",
+    "RECEIVE_BUFFER_SIZE",
+    "Framer",
+    "Message",
+    "NeedData",
+    "decode_message",
+    "frame_more_to_come",
+]
 
 #: Any message this codec reads or writes.
 Message: TypeAlias = OpMsg | OpQuery | OpReply
@@ -56,9 +79,14 @@ _DECODERS: dict[int, _Decoder] = {
 }
 _OP_MSG = int(OpCode.OP_MSG)
 _OP_COMPRESSED = int(OpCode.OP_COMPRESSED)
+_MORE_TO_COME = int(OpMsgFlags.MORE_TO_COME)
 # Compact the buffer once this much has been consumed from its front; below
 # it, consumed bytes are skipped by offset rather than moved.
 _COMPACT_AT = 1 << 16
+#: The size of the buffer :meth:`Framer.get_buffer` reads small messages into
+#: (one per framer, allocated at its first use). A message declared larger is
+#: read into a buffer of its own size instead.
+RECEIVE_BUFFER_SIZE: Final = 1 << 16
 
 
 def _length_error(length: int, max_message_size: int) -> ProtocolError:
@@ -120,6 +148,26 @@ def _decode_checked(
     return decoder(data, request_id, response_to, codec_options, compressor)
 
 
+def frame_more_to_come(
+    frame: bytes | bytearray, *, max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+) -> bool:
+    """Whether a whole message (as :meth:`Framer.next_frame` returns it) is an
+    OP_MSG with moreToCome set, looking inside OP_COMPRESSED, without decoding
+    any document. Raises :class:`ProtocolError` for a message too short for its
+    flagBits or a compressed one that does not decompress."""
+    opcode = HEADER.unpack_from(frame)[3]
+    if opcode == _OP_COMPRESSED:
+        frame = decompress_message(frame, max_message_size=max_message_size)[0]
+        opcode = HEADER.unpack_from(frame)[3]
+    if opcode != _OP_MSG:
+        return False
+    if len(frame) < HEADER_SIZE + OP_MSG_FLAGS.size:
+        raise MalformedMessageError(
+            "OP_MSG shorter than its flagBits", opcode=_OP_MSG, actual_length=len(frame)
+        )
+    return bool(OP_MSG_FLAGS.unpack_from(frame, HEADER_SIZE)[0] & _MORE_TO_COME)
+
+
 class Framer:
     """Splits a byte stream into messages. Not thread-safe; one per connection.
 
@@ -127,7 +175,17 @@ class Framer:
     raising that error, and the connection must be closed.
     """
 
-    __slots__ = ("_buffer", "_codec_options", "_error", "_length", "_max_message_size", "_pos")
+    __slots__ = (
+        "_buffer",
+        "_codec_options",
+        "_error",
+        "_large",
+        "_large_filled",
+        "_length",
+        "_max_message_size",
+        "_pos",
+        "_receive",
+    )
 
     def __init__(
         self,
@@ -148,6 +206,11 @@ class Framer:
         self._max_message_size = max_message_size
         self._codec_options = codec_options
         self._error: ProtocolError | None = None
+        # get_buffer's: the receive buffer (a view of it), and the message being
+        # read in place (its whole declared length) with how much of it is filled.
+        self._receive: bytearray | None = None
+        self._large: bytearray | None = None
+        self._large_filled = 0
 
     @property
     def max_message_size(self) -> int:
@@ -162,7 +225,68 @@ class Framer:
     @property
     def buffered(self) -> int:
         """Bytes received but not yet handed out as messages."""
-        return len(self._buffer) - self._pos
+        return len(self._buffer) - self._pos + self._large_filled
+
+    def get_buffer(self, sizehint: int = -1) -> bytearray | memoryview:
+        """A writable buffer for the next bytes received (``asyncio.BufferedProtocol``'s
+        ``get_buffer``): write into it, then call :meth:`buffer_updated` with the
+        number of bytes written, before anything else. ``sizehint`` is ignored.
+
+        Small messages go through a reused receive buffer of
+        :data:`RECEIVE_BUFFER_SIZE` bytes; once the next message's header (its
+        declared length already checked) says it is larger, the buffer is that
+        message's own, of exactly its length, holding what had arrived of it:
+        the rest lands in place and is handed out whole by :meth:`next_frame`.
+        """
+        receive = self._receive
+        if self._length <= RECEIVE_BUFFER_SIZE and self._large is None and receive is not None:
+            return receive  # the common case
+        large = self._large
+        if large is not None:
+            return memoryview(large)[self._large_filled :]
+        length = self._length
+        buffered = len(self._buffer) - self._pos
+        if length > RECEIVE_BUFFER_SIZE and buffered < length:
+            # Only this message's first bytes are buffered (those of earlier ones
+            # were handed out): it moves to a buffer of its own.
+            large = bytearray(length)
+            large[:buffered] = memoryview(self._buffer)[self._pos :]
+            self._buffer, self._pos = b"", 0
+            self._large, self._large_filled = large, buffered
+            return memoryview(large)[buffered:]
+        if receive is None:
+            receive = self._receive = bytearray(RECEIVE_BUFFER_SIZE)
+        return receive
+
+    def buffer_updated(self, nbytes: int) -> bytes | bytearray | Literal[NeedData.NEED_DATA]:
+        """``nbytes`` were written at the start of the buffer :meth:`get_buffer`
+        returned. Returns what :meth:`next_frame` would now (call it until
+        :data:`NEED_DATA` for any further message). Raises as :meth:`feed`."""
+        large = self._large
+        if large is not None:
+            self._large_filled += nbytes
+            if self._large_filled < len(large):
+                return NEED_DATA
+            # Whole: handed over as the message itself.
+            self._large, self._large_filled = None, 0
+            self._buffer, self._pos = large, 0
+            return self.next_frame()
+        receive = self._receive
+        assert receive is not None, "buffer_updated() without get_buffer()"
+        if self._pos != len(self._buffer) or self._error is not None or nbytes < 4:
+            self.feed(memoryview(receive)[:nbytes])
+            return self.next_frame()
+        # feed()'s common case, inline: nothing buffered, so a copy of the chunk
+        # (the receive buffer is reused) is the buffer, its length checked first.
+        data = receive[:nbytes]
+        length: int = INT32.unpack_from(data)[0]
+        if length == nbytes and length >= HEADER_SIZE and length <= self._max_message_size:
+            return data  # exactly one whole message: nothing stays buffered
+        self._buffer, self._pos = data, 0
+        if length < HEADER_SIZE or length > self._max_message_size:
+            self._check_next_length()  # raises
+        self._length = length
+        return self.next_frame()
 
     def feed(self, data: bytes | bytearray | memoryview) -> None:
         """Add received bytes. Raises :class:`ProtocolError` as soon as the
@@ -194,6 +318,16 @@ class Framer:
         except ProtocolError as exc:
             self._error = exc
             raise
+
+    def decode(self, frame: bytes | bytearray) -> Message:
+        """Decode a message :meth:`next_frame` returned, with this framer's codec
+        options and maximum message size (what :meth:`next_message` does). Raises
+        :class:`ProtocolError`; unlike :meth:`next_message`'s, the error does not
+        stick: the framer is still in step with the stream."""
+        _, request_id, response_to, opcode = HEADER.unpack_from(frame)
+        if opcode == _OP_MSG:  # _decode_checked's fast path: a call less
+            return decode_op_msg(frame, request_id, response_to, self._codec_options)
+        return _decode_checked(frame, self._codec_options, self._max_message_size)
 
     def next_frame(self) -> bytes | bytearray | Literal[NeedData.NEED_DATA]:
         """The next whole message's bytes (header included), not decoded, or
