@@ -59,7 +59,7 @@ def outcome(cls: type[BaseDocument], init: Any, values: dict[str, Any]) -> Any:
         init(instance, **values)
     except ValidationError as exc:
         return ("errors", exc.errors)
-    return ("data", sorted(instance._data), instance.to_mongo(), instance._refs)
+    return ("data", sorted(instance._data), instance.to_mongo(), instance._refs, instance._fresh)
 
 
 saved_owner = Owner()
@@ -109,6 +109,72 @@ def test_a_generated_constructor_keeps_declaration_order_with_the_id_first() -> 
         "extras",
     ]
     assert list(Thing(name="a")._data)[:2] == ["n", "count"]
+
+
+class Plain(Collection):
+    """Every field checked inline or left to its default: constructors given
+    all the checked ones take the one-test, one-literal path."""
+
+    __collection__ = "plain"
+    name = StringField(required=True)
+    tags = ListField(StringField(), default=list)
+    parts = ListField(EmbeddedField(Part))
+    owner = ReferenceField(Owner)
+    version = VersionField()
+    extras = ObjectField(default=dict)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"name": "a", "tags": ["x"], "parts": [Part(label="p")]},
+        {"_id": ObjectId(), "name": "a", "tags": [], "parts": []},
+        {"_id": "not an id", "name": "a", "tags": [], "parts": []},
+        {"name": "a", "tags": ["x", 1], "parts": []},
+        {"name": "a", "tags": [], "parts": [{"label": "from a dict"}]},
+        {"name": "a", "tags": [], "parts": [], "owner": saved_owner},
+        {"name": None, "tags": [], "parts": []},
+        {"name": "a", "tags": [], "parts": [], "nope": 1},
+        {"name": "a", "tags": [], "parts": [], "extras": {"a": 1}},
+    ],
+)
+def test_the_one_literal_path_agrees(values: dict[str, Any]) -> None:
+    generated = outcome(Plain, Plain.__init__, values)
+    generic = outcome(Plain, BaseDocument._init_generic, values)
+    assert generated == generic
+
+
+def test_the_one_literal_path_keeps_declaration_order() -> None:
+    given = ObjectId()
+    document = Plain(tags=["t"], _id=given, parts=[], name="a")
+    assert list(document._data) == ["_id", "name", "tags", "parts", "version", "extras"]
+    assert document._data["tags"] == ["t"]
+    other = Plain(parts=[], tags=[], name="a")
+    assert list(other._data) == ["name", "tags", "parts", "version", "extras"]
+    assert other.extras == document.extras == {}
+    assert other.extras is not document.extras  # a new one each
+
+
+def test_given_lists_are_copied_on_every_path() -> None:
+    tags = ["x"]
+    for document in (Plain(name="a", tags=tags, parts=[]), Plain(name="a", tags=tags)):
+        assert document.tags == tags
+        assert document.tags is not tags
+
+
+class NoneDefault(Collection):
+    """A made default that is None: the document holds a None, so it is not fresh."""
+
+    n = IntegerField(default=lambda: None)
+
+
+def test_a_made_default_of_none_is_held_and_the_document_is_not_fresh() -> None:
+    generated = outcome(NoneDefault, NoneDefault.__init__, {})
+    assert generated == outcome(NoneDefault, BaseDocument._init_generic, {})
+    document = NoneDefault()
+    assert document._data == {"n": None}
+    assert document._fresh is False
+    assert document._write_new() == document._dump() == {}
 
 
 class BadDefault(Collection):

@@ -137,6 +137,9 @@ TOLD = [
     lambda: kit(count=None, part=None, tags=None),
     lambda: with_change(lambda d: d.tags.append("c"), tags=["a"]),
     lambda: with_change(lambda d: d.extras.update(z=1)),
+    # A None assigned after the constructor: the write leaves it out.
+    lambda: with_change(lambda d: setattr(d, "count", None), count=3),
+    lambda: with_change(lambda d: setattr(d.part, "weight", None), part=Part(label="p")),
 ]
 
 # Documents it hands to the full check (invalid, or not for one pass to tell).
@@ -181,6 +184,20 @@ def test_what_one_pass_cannot_tell_gets_the_full_check(make: Callable[[], Kit]) 
     assert planned(document) == full(document)
 
 
+def test_only_a_new_document_holding_no_none_is_fresh() -> None:
+    """What lets a write skip looking for values to leave out."""
+    document = kit(count=3, part=Part(label="p"))
+    assert document._fresh is True
+    assert document.part._fresh is True  # type: ignore[union-attr]
+    document.count = 4
+    assert document._fresh is True
+    document.count = None
+    assert document._fresh is False
+    assert kit(count=None)._fresh is False
+    assert Kit.from_mongo({"name": "k"})._fresh is False
+    assert Kit.from_json('{"name": "k"}')._fresh is False
+
+
 def test_a_polymorphic_model_stores_its_tag() -> None:
     class Animal(Collection):
         __collection__ = "animal"
@@ -193,6 +210,9 @@ def test_a_polymorphic_model_stores_its_tag() -> None:
     dog = Dog(name="rex", barks=["woof"])
     assert dog._write_new() == {"name": "rex", "barks": ["woof"], "_cls": "Dog"}
     assert dog._write_new() == dog._dump() == BaseDocument._write_new(dog)
+    animal = Animal(name="any")
+    assert animal._write_new() == {"name": "any", "_cls": "Animal"}
+    assert animal._write_new() == animal._dump() == BaseDocument._write_new(animal)
 
 
 def test_a_new_document_read_from_json_keeps_keys_it_does_not_declare() -> None:

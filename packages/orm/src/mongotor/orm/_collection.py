@@ -85,6 +85,7 @@ class Collection(BaseDocument):
             cls._id = field
             field.__set_name__(cls, "_id")
             cls._collect_fields()
+            cls._generate()
         versions = [field.key for field in cls._fields if isinstance(field, VersionField)]
         if len(versions) > 1:
             raise TypeError(f"{cls.__name__} has more than one VersionField")
@@ -427,6 +428,7 @@ class Collection(BaseDocument):
         self._touched = set()
         self._loaded = None
         self._refs = None
+        self._fresh = False
 
     async def fetch_related(self, *names: str) -> None:
         """Fetch the documents these ReferenceFields refer to (one query each)."""

@@ -192,33 +192,47 @@ class ListField(Field[T], Generic[T, E]):
             return documents
         return super().writer()
 
-    def inline_write(self, value: str, ref: str, scope: dict[str, Any]) -> list[str] | None:
+    def inline_write(
+        self, value: str, ref: str, scope: dict[str, Any], store: str
+    ) -> list[str] | None:
         inner = self.field
         if inner is None or self._checks:
             return None
         kind = inner.trivial
+        item = f"{ref}_item"
         if kind is not None and inner.stores_as_is and not inner.mutable:
             scope[ref] = kind
             return [
                 f"if type({value}) is not list:",
                 "    return None",
-                f"for {ref}_item in {value}:",
-                f"    if type({ref}_item) is not {ref}:",
+                f"for {item} in {value}:",
+                f"    if type({item}) is not {ref}:",
                 "        return None",
-                f"{value} = {value}[:]",
+                f"{value} = {value}.copy()",
+                store,
             ]
         if type(inner) is EmbeddedField and not inner._checks:
             model = inner.document_class
             scope[ref] = model
             scope[f"{ref}_write"] = model._write_new
-            item = f"{ref}_item"
+            # A loop rather than a comprehension and a search for None: no
+            # function call, and it stops at the first document that does not pass.
             return [
                 f"if type({value}) is not list:",
                 "    return None",
-                f"{value} = [{ref}_write({item}) if type({item}) is {ref} else {item}._write_new()"
-                f" if isinstance({item}, {ref}) else None for {item} in {value}]",
-                f"if None in {value}:",
-                "    return None",
+                f"{ref}_items = []",
+                f"for {item} in {value}:",
+                f"    if type({item}) is {ref}:",
+                f"        {item} = {ref}_write({item})",
+                f"    elif isinstance({item}, {ref}):",
+                f"        {item} = {item}._write_new()",
+                "    else:",
+                "        return None",
+                f"    if {item} is None:",
+                "        return None",
+                f"    {ref}_items.append({item})",
+                f"{value} = {ref}_items",
+                store,
             ]
         return None
 
@@ -424,7 +438,9 @@ class EmbeddedField(Field[T], Generic[T, D]):
 
         return document
 
-    def inline_write(self, value: str, ref: str, scope: dict[str, Any]) -> list[str] | None:
+    def inline_write(
+        self, value: str, ref: str, scope: dict[str, Any], store: str
+    ) -> list[str] | None:
         if self._checks:
             return None
         model = self.document_class
@@ -439,6 +455,7 @@ class EmbeddedField(Field[T], Generic[T, D]):
             "    return None",
             f"if {value} is None:",
             "    return None",
+            store,
         ]
 
     def to_python(self, value: Any) -> D:

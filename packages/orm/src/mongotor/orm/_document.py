@@ -5,7 +5,9 @@ by its constructor) holds Python values only (``_touched is None``). A loaded
 one holds what the database returned, each value converted (and, when mutable,
 copied) the first time it is read; ``_touched`` names the keys whose values are
 in their Python form. Loading is a dict copy: nothing is converted or validated
-until it is read, which is why reading a result set costs so little.
+until it is read, which is why reading a result set costs so little. A new
+document none of whose values is None (``_fresh``: every assignment of None
+clears it) is written without looking for values to leave out.
 
 Inheritance with a stored type tag: a model that sets ``__polymorphic__ =
 True`` stores ``{"_cls": "<class name>"}`` (``__type_key__``,
@@ -49,7 +51,7 @@ class BaseDocument:
     are not fields are errors too. Fields with a default get it.
     """
 
-    __slots__ = ("_data", "_loaded", "_raw", "_refs", "_touched")
+    __slots__ = ("_data", "_fresh", "_loaded", "_raw", "_refs", "_touched")
 
     #: Opt in to inheritance with a stored type tag (set on the root model).
     __polymorphic__: ClassVar[bool] = False
@@ -77,6 +79,7 @@ class BaseDocument:
         _raw: dict[str, Any] | None
         _loaded: frozenset[str] | None
         _refs: dict[str, Any] | None
+        _fresh: bool
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -86,6 +89,7 @@ class BaseDocument:
             cls._types = {}
         if cls._type_root is not None:
             cls._register_type(cls._type_root)
+        cls._generate()  # after the type tag: generated writes store it as a constant
         _REGISTRY[cls.__name__] = cls
 
     @classmethod
@@ -133,6 +137,10 @@ class BaseDocument:
         cls._required_keys = tuple(field.key for field in cls._required_fields)
         writers = ((field.key, field.writer()) for field in cls._fields)
         cls._write_plan = tuple((key, write) for key, write in writers if write is not None)
+
+    @classmethod
+    def _generate(cls) -> None:
+        """The class's generated write of a new document and constructor."""
         cls._write_new = make_write(cls)  # type: ignore[method-assign,assignment]
         # A generated constructor, unless the class or a base has one of its own.
         inits = (
@@ -189,6 +197,7 @@ class BaseDocument:
         self._raw = None
         self._loaded = None
         self._refs = None
+        self._fresh = False  # until every value is in
         data = self._constant_defaults.copy()
         self._data = data
         errors: dict[str, str] | None = None
@@ -222,6 +231,7 @@ class BaseDocument:
                     errors.update(exc.under(field.attname))
         if errors:
             raise ValidationError(errors, model=type(self).__name__)
+        self._fresh = None not in data.values()
 
     # What generated constructors fall back to (and are measured against).
     _init_generic = __init__
@@ -239,6 +249,7 @@ class BaseDocument:
         instance._touched = set()
         instance._loaded = None
         instance._refs = None
+        instance._fresh = False
         return instance
 
     @classmethod
@@ -285,6 +296,8 @@ class BaseDocument:
 
     def _assign(self, key: str, value: Any) -> None:
         self._data[key] = value
+        if value is None:
+            self._fresh = False
         touched = self._touched
         if touched is not None:
             touched.add(key)

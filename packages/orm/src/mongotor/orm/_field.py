@@ -275,12 +275,16 @@ class Field(Comparable, Generic[T]):
             return checked
         return None if self.stores_as_is else self.to_mongo
 
-    def inline_write(self, value: str, ref: str, scope: dict[str, Any]) -> list[str] | None:
+    def inline_write(
+        self, value: str, ref: str, scope: dict[str, Any], store: str
+    ) -> list[str] | None:
         """Statements (for generated write plans) turning the variable ``value``
         (a held value, not None) into its stored form as :meth:`writer`'s
-        function does, with ``return None`` where it gives ``None``; names
-        they use go in ``scope`` under names starting with ``ref``. ``None``:
-        the function is called instead."""
+        function does, with ``return None`` where it gives ``None``, and
+        running the statement ``store`` (which stores ``value``) unless the
+        stored form is the held value itself; names they use go in ``scope``
+        under names starting with ``ref``. ``None``: the function is called
+        instead."""
         return None
 
     def embedded_model(self) -> Any:

@@ -48,9 +48,12 @@ def _slow(
     """Assign a value that needs validating; the errors so far (``None``: none)."""
     try:
         if field.assigns_itself:
-            field.__set__(instance, value)
+            field.__set__(instance, value)  # through _assign, which minds None
         else:
-            instance._data[field.key] = field.validate(value)
+            checked = field.validate(value)
+            instance._data[field.key] = checked
+            if checked is None:
+                instance._fresh = False
     except ValidationError as exc:  # from __set__: already by attribute name
         errors = {} if errors is None else errors
         errors.update(exc.errors)
@@ -65,11 +68,15 @@ def _default(
 ) -> dict[str, str] | None:
     """Give a field that was not given its made default; the errors so far."""
     try:
-        instance._data[field.key] = field.make_default()
+        value = field.make_default()
     except Invalid as exc:
         instance._data.pop(field.key, None)  # the fast path's placeholder
         errors = {} if errors is None else errors
         errors.update(exc.under(field.attname))
+        return errors
+    instance._data[field.key] = value
+    if value is None:
+        instance._fresh = False
     return errors
 
 
@@ -128,7 +135,7 @@ class _Plan:
             f"        {slow}",
             "        break",
             "else:",
-            f"    {p}data[{key}] = {name}[:]",
+            f"    {p}data[{key}] = {name}.copy()",
         ]
         if is_list:
             return loop
@@ -168,6 +175,8 @@ def make_init(cls: type[BaseDocument]) -> Callable[..., None] | None:
     lines = [
         f"def __init__({p}self, /, {keywords}**{p}unknown):",
         f"    {p}self._touched = {p}self._raw = {p}self._loaded = {p}self._refs = None",
+        f"    {p}self._fresh = True  # until a None is stored",
+        *_indent(_exact_path(plan), 1),
         f"    {p}errors = None",
         *_indent(_fast_path(plan), 1),
         f"    if type({p}self) is not {p}cls:",
@@ -202,6 +211,77 @@ def make_init(cls: type[BaseDocument]) -> Callable[..., None] | None:
     init.__doc__ = cls._init_generic.__doc__
     init.__mongotor_generated__ = True  # type: ignore[attr-defined]
     return init
+
+
+def _exact_path(plan: _Plan) -> list[str]:
+    """Lines (at indent 0) for the commonest call, in one test and one literal:
+    an instance of the class itself, no unknown names, every field with an
+    inline check given and valid as it is (the ``_id`` may be left out), every
+    list with an element check a list of elements that pass it (stored as a
+    copy), and no other field given (each gets its constant default, a new
+    ``[]`` or ``{}``, or stays absent). No lines when some field would need its
+    default made by a call."""
+    p = _PREFIX
+    cls = plan.cls
+    constants = cls._constant_defaults
+    terms = [f"type({p}self) is {p}cls", f"not {p}unknown"]
+    entries: list[tuple[str, str]] = []  # stored key, value expression
+    loops: list[tuple[str, str]] = []  # list name, element check
+    optional_id = False
+    for index, field in enumerate(cls._fields):
+        name, check, element = field.attname, plan.checks[index], plan.elements[index]
+        if check is not None:
+            if index == 0 and field.key == "_id" and field.default is None:
+                # A new document seldom has its _id yet (the insert gives it one).
+                optional_id = True
+                check = f"{name} is {p}unset or {check}"
+            terms.append(f"({check})")
+            entries.append((field.key, name))
+        elif element is not None:
+            terms.append(f"type({name}) is list")
+            loops.append((name, element))
+            entries.append((field.key, f"{name}.copy()"))
+        else:
+            terms.append(f"{name} is {p}unset")
+            if field.key in constants:
+                plan.scope[f"{p}constant{index}"] = constants[field.key]
+                entries.append((field.key, f"{p}constant{index}"))
+            elif id(field) in plan.made:
+                made = field.inline_default()  # a new [] or {} for each document
+                if made is None:
+                    return []
+                entries.append((field.key, made))
+
+    def literal(items: list[tuple[str, str]]) -> str:
+        return "{" + ", ".join(f"{key!r}: {value}" for key, value in items) + "}"
+
+    body = []
+    if optional_id:
+        body += [
+            f"if {cls._fields[0].attname} is {p}unset:",
+            f"    {p}self._data = {literal(entries[1:])}",
+            "else:",
+            f"    {p}self._data = {literal(entries)}",
+        ]
+    else:
+        body.append(f"{p}self._data = {literal(entries)}")
+    body.append("return None")
+    lines = [f"if {' and '.join(terms)}:"]
+    if loops:
+        # A list with an element that does not pass goes the per-field way.
+        lines.append(f"    {p}exact = True")
+        for name, element in loops:
+            lines += [
+                f"    for {p}item in {name}:",
+                f"        if not ({element}):",
+                f"            {p}exact = False",
+                "            break",
+            ]
+        lines.append(f"    if {p}exact:")
+        lines += _indent(body, 2)
+    else:
+        lines += _indent(body, 1)
+    return lines
 
 
 def _fast_path(plan: _Plan) -> list[str]:

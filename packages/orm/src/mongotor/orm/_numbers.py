@@ -252,10 +252,12 @@ class FloatField(_Bounded[T]):
         # An int appended in place to a list of floats is stored as a double too.
         return value if type(value) is float else float(value)
 
-    def inline_write(self, value: str, ref: str, scope: dict[str, Any]) -> list[str] | None:
-        # to_mongo, inline: what the field holds is a float, unless it was read
-        # from JSON (from_json) as an int.
-        return [f"if type({value}) is not float:", f"    {value} = float({value})"]
+    def inline_write(
+        self, value: str, ref: str, scope: dict[str, Any], store: str
+    ) -> list[str] | None:
+        # to_mongo, inline: what the field holds is a float (stored as it is),
+        # unless it was read from JSON (from_json) as an int.
+        return [f"if type({value}) is not float:", f"    {value} = float({value})", f"    {store}"]
 
 
 class DecimalField(_Bounded[T]):
