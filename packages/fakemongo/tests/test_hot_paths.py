@@ -9,14 +9,19 @@ general code (and the manual) says. Expected behaviours cite the manual:
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+import bson
 import pytest
+from bson import Binary, Int64, ObjectId
 
 from fakemongo._errors import CommandError
+from fakemongo._identity import MAX_BSON_OBJECT_SIZE
 from fakemongo._indexes import Index
 from fakemongo._planner import plan_query
 from fakemongo._storage import Collection, id_key, validate_namespace
+from fakemongo._writes import check_document_size
 
 
 def _index(key: list[tuple[str, Any]], **options: Any) -> Index:
@@ -120,3 +125,68 @@ def test_a_hinted_one_field_index_without_a_condition_is_walked_whole() -> None:
         collection.insert({"_id": i, "k": k})
     assert _ids(collection, {}, hint="k_1") == [1, 0, 2]
     assert _ids(collection, {"other": 1}, hint="k_1") == [1, 0, 2]  # filtered later, not here
+
+
+def _size_verdict(doc: dict[str, Any], *, from_request: bool) -> int | None:
+    """None when ``doc`` may be stored, else the error code."""
+    try:
+        check_document_size(doc, from_request=from_request)
+    except CommandError as exc:
+        return exc.code
+    return None
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        # {_id: int32, s: string} encodes to 22 bytes plus the string's.
+        {"_id": 1, "s": "x" * (MAX_BSON_OBJECT_SIZE - 22)},
+        {"_id": 1, "s": "x" * (MAX_BSON_OBJECT_SIZE - 21)},
+        # Two-byte characters: the bound (4 bytes each) is above the limit,
+        # the document itself below it, then above.
+        {"_id": 1, "s": "\u00e9" * ((MAX_BSON_OBJECT_SIZE - 22) // 2)},
+        {"_id": 1, "s": "\u00e9" * ((MAX_BSON_OBJECT_SIZE - 22) // 2 + 1)},
+        # Scalars of every bounded type, and a binary, which is measured.
+        {
+            "_id": ObjectId(),
+            "a": 1.5,
+            "b": True,
+            "c": None,
+            "d": Int64(2**62),
+            "e": datetime.datetime(2024, 1, 1),
+            "f": -(2**40),
+            "\u00e9t\u00e9": "\U0001f600",
+        },
+        {"_id": 1, "b": Binary(b"x" * (MAX_BSON_OBJECT_SIZE - 25))},
+        {"_id": 1, "b": Binary(b"x" * (MAX_BSON_OBJECT_SIZE - 24))},
+        {"_id": 1, "nested": {"s": "x" * (MAX_BSON_OBJECT_SIZE - 20)}},
+    ],
+    ids=lambda doc: str(len(bson.encode(doc))),
+)
+def test_a_requests_document_is_measured_only_when_it_may_be_too_large(
+    doc: dict[str, Any],
+) -> None:
+    # Manual, "BSON Document Size": at most 16 MiB, exactly. The shortcut for
+    # a decoded document must agree with encoding it, on both sides of the limit.
+    expected = None if len(bson.encode(doc)) <= MAX_BSON_OBJECT_SIZE else 10334
+    assert _size_verdict(doc, from_request=False) == expected
+    assert _size_verdict(doc, from_request=True) == expected
+
+
+def test_keys_added_since_the_last_range_scan_are_sorted_in_when_one_needs_them() -> None:
+    collection = Collection("db", "c")
+    collection.add_index(_index([("k", 1)]))
+    for i, k in enumerate([5, 3, 9, 1]):
+        collection.insert({"_id": i, "k": k})
+    collection.delete(id_key(2))  # k 9, never sorted in
+    # Manual, "Comparison Query Operators": a range returns keys in index order.
+    assert _ids(collection, {"k": {"$gt": 0}}) == [3, 1, 0]
+    collection.delete(id_key(1))  # k 3, sorted in by that scan
+    collection.insert({"_id": 4, "k": 4})
+    collection.insert({"_id": 5, "k": 9})
+    assert _ids(collection, {"k": {"$gte": 1, "$lt": 9}}) == [3, 4, 0]
+    assert _ids(collection, {"k": {"$gt": 4}}) == [0, 5]
+    assert _ids(collection, {"k": 9}) == [5]  # a point needs no sorting
+    collection.truncate()
+    collection.insert({"_id": 6, "k": 2})
+    assert _ids(collection, {"k": {"$lt": 10}}) == [6]

@@ -261,6 +261,23 @@ async def test_duplicate_document_sequence_is_40431(raw: Raw) -> None:
 
 
 @pytest.mark.asyncio
+async def test_two_document_sequences_are_two_fields(raw: Raw) -> None:
+    # OP_MSG spec, "Kind 1: Document Sequence": each sequence is a field of the
+    # command; insert has no "extra" field, so its parser refuses it (40415).
+    sequences = [DocumentSequence("documents", [{"_id": 1}]), DocumentSequence("extra", [{}])]
+    await raw.send(encode_op_msg(3, {"insert": "c", "$db": "db"}, sequences))
+    reply = await raw.receive()
+    assert isinstance(reply, OpMsg)
+    assert dict(reply.body) == {  # type: ignore[arg-type]
+        "ok": 0.0,
+        "errmsg": "BSON field 'insert.extra' is an unknown field.",
+        "code": 40415,
+        "codeName": "Location40415",
+    }
+    assert await raw.command({"count": "c", "$db": "db"}) == {"n": 0, "ok": 1.0}
+
+
+@pytest.mark.asyncio
 async def test_field_in_body_and_sequence_is_40433(raw: Raw) -> None:
     body = {"insert": "c", "documents": [{"_id": 1}], "$db": "db"}
     await raw.send(encode_op_msg(3, body, [DocumentSequence("documents", [{"_id": 2}])]))

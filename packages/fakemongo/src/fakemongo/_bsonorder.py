@@ -186,6 +186,9 @@ def _number_key(value: Any) -> tuple[Any, ...]:
     return (Rank.NUMBER, 1, value)
 
 
+_STRING_RANK = int(Rank.STRING)  # type_rank's value for a str
+
+
 def sort_key(value: Any, string_key: StringKey | None = None) -> tuple[Any, ...]:
     """A hashable key ordering and equating values as MongoDB does.
 
@@ -193,6 +196,13 @@ def sort_key(value: Any, string_key: StringKey | None = None) -> tuple[Any, ...]
     equality. ``string_key`` (a collation) replaces binary string comparison.
     Raises TypeError for a value that is not BSON.
     """
+    # The commonest _id and index values first, with the keys the general
+    # code below gives them.
+    kind = type(value)
+    if kind is int:
+        return (Rank.NUMBER, 1, value)
+    if kind is str and string_key is None:
+        return (_STRING_RANK, value)
     rank = type_rank(value)
     if rank == Rank.NUMBER:
         return _number_key(value)

@@ -8,17 +8,17 @@ ordered batches stop at the first error, unordered ones go on).
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Iterator, Mapping
 from typing import Any
 
-from bson import Int64, ObjectId, Regex
+from bson import Int64, ObjectId
 
 from ._args import check_fields, collection_name, get_bool, get_document, get_int
 from ._bsonorder import MISSING, sort_key
 from ._cursors import DEFAULT_FIRST_BATCH, END_OF_DATA, Cursor, cursor_reply
 from ._dispatch import Context, command
 from ._errors import CommandError, ErrorCode
+from ._find_fast import find_point, non_negative
 from ._paths import LeafArrays, candidates, parse_field_path
 from ._query import Query, compile_query
 from ._storage import Collection, id_key
@@ -31,7 +31,7 @@ __all__: list[str] = []
 
 
 def _prepare(doc: Any) -> dict[str, Any]:
-    if not isinstance(doc, Mapping):
+    if type(doc) is not dict and not isinstance(doc, Mapping):
         raise CommandError(
             ErrorCode.TypeMismatch, "BSON field 'insert.documents' elements must be objects"
         )
@@ -46,15 +46,18 @@ def _prepare(doc: Any) -> dict[str, Any]:
     else:
         prepared = {"_id": ObjectId()}
         prepared.update(doc)
-    check_document_size(prepared)
+    check_document_size(prepared, from_request=True)
     return prepared
+
+
+_INSERT_OPTIONS = frozenset({"documents", "ordered", "bypassDocumentValidation", "let"})
 
 
 @command("insert")
 def insert(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Insert documents (manual: insert)."""
     name = collection_name(ctx.db, body)
-    check_fields("insert", body, ("documents", "ordered", "bypassDocumentValidation", "let"))
+    check_fields("insert", body, _INSERT_OPTIONS)
     check_write_concern(body)
     documents = statements("insert", body, "documents")
     ordered = get_bool("insert", body, "ordered", True)
@@ -72,45 +75,35 @@ def insert(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- find
 
-_FIND_OPTIONS = (
-    "filter",
-    "projection",
-    "sort",
-    "skip",
-    "limit",
-    "batchSize",
-    "singleBatch",
-    "hint",
-    "comment",
-    "maxTimeMS",
-    "let",
-    "collation",
-    "allowDiskUse",
-    "noCursorTimeout",
-    "tailable",
-    "awaitData",
-    "returnKey",
-    "showRecordId",
-    "min",
-    "max",
-    "readConcern",
-    "allowPartialResults",
-    "oplogReplay",
-    "maxScan",
-    "snapshot",
+_FIND_OPTIONS = frozenset(
+    {
+        "filter",
+        "projection",
+        "sort",
+        "skip",
+        "limit",
+        "batchSize",
+        "singleBatch",
+        "hint",
+        "comment",
+        "maxTimeMS",
+        "let",
+        "collation",
+        "allowDiskUse",
+        "noCursorTimeout",
+        "tailable",
+        "awaitData",
+        "returnKey",
+        "showRecordId",
+        "min",
+        "max",
+        "readConcern",
+        "allowPartialResults",
+        "oplogReplay",
+        "maxScan",
+        "snapshot",
+    }
 )
-
-
-def _non_negative(command_name: str, body: Mapping[str, Any], field: str) -> int | None:
-    if body.get(field) is None:
-        return None  # absent, as get_int would say; most finds set none of these
-    value = get_int(command_name, body, field)
-    if value is not None and value < 0:
-        raise CommandError(
-            ErrorCode.Location51024,
-            f"BSON field '{field}' value must be >= 0, actual value '{value}'",
-        )
-    return value
 
 
 def _refuse(body: Mapping[str, Any], *options: str) -> None:
@@ -124,9 +117,9 @@ def _refuse(body: Mapping[str, Any], *options: str) -> None:
 def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, int | None, bool]:
     check_fields("find", body, _FIND_OPTIONS)
     _refuse(body, "returnKey", "showRecordId")
-    skip = _non_negative("find", body, "skip") or 0
-    limit = _non_negative("find", body, "limit") or None
-    batch_size = _non_negative("find", body, "batchSize")
+    skip = non_negative("find", body, "skip") or 0
+    limit = non_negative("find", body, "limit") or None
+    batch_size = non_negative("find", body, "batchSize")
     single_batch = get_bool("find", body, "singleBatch")
     query = compile_query(
         ctx.server.storage.collection(ctx.db, name),
@@ -141,7 +134,7 @@ def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, i
         let=body.get("let"),
         min=body.get("min"),
         max=body.get("max"),
-        max_time_ms=_non_negative("find", body, "maxTimeMS"),
+        max_time_ms=non_negative("find", body, "maxTimeMS"),
     )
     return query, batch_size, single_batch
 
@@ -150,7 +143,7 @@ def _find_query(ctx: Context, body: dict[str, Any], name: str) -> tuple[Query, i
 def find(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Query a collection; the first batch and, if more remain, a cursor."""
     name = collection_name(ctx.db, body)
-    fast = _find_by_id(ctx, body, name)
+    fast = find_point(ctx, body, name)
     if fast is not None:
         return fast
     query, batch_size, single_batch = _find_query(ctx, body, name)
@@ -237,50 +230,6 @@ def _tail(query: Query) -> Iterator[Any]:
         yield END_OF_DATA
 
 
-# The fields of a plain lookup by _id (what find_one({"_id": x}) sends).
-_ID_LOOKUP_FIELDS = frozenset(
-    {
-        "find",
-        "filter",
-        "limit",
-        "singleBatch",
-        "batchSize",
-        "lsid",
-        "$db",
-        "$readPreference",
-        "$clusterTime",
-        "comment",
-        "readConcern",
-        "maxTimeMS",
-    }
-)
-
-
-def _find_by_id(ctx: Context, body: dict[str, Any], name: str) -> dict[str, Any] | None:
-    """mongod's IDHACK: an equality on _id with nothing else to do is one
-    lookup in the _id index. Returns None when the general path is needed."""
-    filter = body.get("filter")
-    if (
-        type(filter) is not dict
-        or len(filter) != 1
-        or "_id" not in filter
-        or not body.keys() <= _ID_LOOKUP_FIELDS
-        or body.get("batchSize") == 0
-    ):
-        return None
-    value = filter["_id"]
-    if isinstance(value, dict | list | Regex | re.Pattern) or value is None:
-        return None  # operators, arrays, regexes and null need the matcher
-    check_fields("find", body, _FIND_OPTIONS)
-    for field in ("limit", "batchSize"):
-        _non_negative("find", body, field)
-    get_bool("find", body, "singleBatch")
-    collection = ctx.server.storage.collection(ctx.db, name)
-    doc = None if collection is None else collection.get(id_key(value))
-    batch = [] if doc is None else [doc]
-    return {"cursor": {"firstBatch": batch, "id": Int64(0), "ns": f"{ctx.db}.{name}"}}
-
-
 @command("getMore")
 def get_more(ctx: Context, body: dict[str, Any]) -> dict[str, Any] | Awaitable[dict[str, Any]]:
     """The next batch of an open cursor; 43 CursorNotFound for unknown ids."""
@@ -301,8 +250,8 @@ def get_more(ctx: Context, body: dict[str, Any]) -> dict[str, Any] | Awaitable[d
             ErrorCode.Location40414,
             "BSON field 'getMore.collection' is missing but a required field",
         )
-    batch_size = _non_negative("getMore", body, "batchSize")
-    max_time_ms = _non_negative("getMore", body, "maxTimeMS")
+    batch_size = non_negative("getMore", body, "batchSize")
+    max_time_ms = non_negative("getMore", body, "maxTimeMS")
     cursor = ctx.server.cursors.get(int(cursor_id), f"{ctx.db}.{collection}")
     if max_time_ms is not None and not cursor.await_data:
         raise CommandError(
@@ -461,7 +410,7 @@ def count(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Count matching documents, honouring skip and limit (manual: count)."""
     name = collection_name(ctx.db, body)
     check_fields("count", body, ("query", "limit", "skip", "hint", "collation", "fields"))
-    skip = _non_negative("count", body, "skip") or 0
+    skip = non_negative("count", body, "skip") or 0
     limit = get_int("count", body, "limit")
     query = compile_query(
         ctx.server.storage.collection(ctx.db, name),
@@ -469,7 +418,7 @@ def count(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         command="count",
         collation=body.get("collation"),
         hint=body.get("hint"),
-        max_time_ms=_non_negative("count", body, "maxTimeMS"),
+        max_time_ms=non_negative("count", body, "maxTimeMS"),
     )
     n = sum(1 for _ in query.matches())
     n = max(n - skip, 0)
@@ -496,7 +445,7 @@ def distinct(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         command="distinct",
         collation=body.get("collation"),
         hint=body.get("hint"),
-        max_time_ms=_non_negative("distinct", body, "maxTimeMS"),
+        max_time_ms=non_negative("distinct", body, "maxTimeMS"),
     )
     seen: dict[Any, Any] = {}
     string_key = query.string_key

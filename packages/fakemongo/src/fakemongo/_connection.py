@@ -387,7 +387,8 @@ class Connection(asyncio.Protocol):
         else:
             db = body["$db"]
             ctx = self._context(db)
-            _log_request(ctx.conn, db, body)
+            if log.isEnabledFor(logging.DEBUG):
+                _log_request(ctx.conn, db, body)
             return _respond(ctx, body, _op_msg_reply, message)
         return _op_msg_reply(message, reply)
 
@@ -530,16 +531,18 @@ def _op_msg_body(message: OpMsg) -> dict[str, Any]:
 
 
 def _add_sequences(body: dict[str, Any], message: OpMsg) -> None:
-    if len(message.sequences) > _MAX_DOCUMENT_SEQUENCES:
-        raise _CloseConnection("Too many document sequences in OP_MSG")
-    seen: set[str] = set()
-    for sequence in message.sequences:
-        if sequence.identifier in seen:
-            raise CommandError(
-                ErrorCode.Location40431, f"Duplicate document sequence: {sequence.identifier}"
-            )
-        seen.add(sequence.identifier)
-    for sequence in message.sequences:
+    sequences = message.sequences
+    if len(sequences) > 1:  # one (an insert's documents) cannot repeat itself
+        if len(sequences) > _MAX_DOCUMENT_SEQUENCES:
+            raise _CloseConnection("Too many document sequences in OP_MSG")
+        seen: set[str] = set()
+        for sequence in sequences:
+            if sequence.identifier in seen:
+                raise CommandError(
+                    ErrorCode.Location40431, f"Duplicate document sequence: {sequence.identifier}"
+                )
+            seen.add(sequence.identifier)
+    for sequence in sequences:
         if sequence.identifier in body:
             raise CommandError(
                 ErrorCode.Location40433,

@@ -56,7 +56,10 @@ class Cursor:
     def next_batch(self, limit: int | None) -> list[Any]:
         """Up to ``limit`` documents (None: as many as fit the reply)."""
         batch: list[Any] = []
-        size = 0
+        # The first document always goes in, whatever its size: it is encoded
+        # (to be measured) only once a second one would join it, so a batch
+        # of one (find_one) is encoded once, in the reply, not twice.
+        size = -1
         if self.remaining is not None:
             limit = self.remaining if limit is None else min(limit, self.remaining)
         while limit is None or len(batch) < limit:
@@ -70,12 +73,15 @@ class Cursor:
                     break
                 if doc is END_OF_DATA:
                     break
-            doc_size = len(bson.encode(doc))
-            if batch and size + doc_size > _REPLY_BUDGET:
-                self.held = doc
-                break
+            if batch:
+                if size < 0:
+                    size = len(bson.encode(batch[0]))
+                doc_size = len(bson.encode(doc))
+                if size + doc_size > _REPLY_BUDGET:
+                    self.held = doc
+                    break
+                size += doc_size
             batch.append(doc)
-            size += doc_size
         if self.remaining is not None:
             # A satisfied limit closes the cursor without another getMore
             # (manual: "find", limit).

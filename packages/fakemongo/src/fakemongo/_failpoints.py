@@ -386,7 +386,7 @@ class FailPoints:
     def armed(self) -> bool:
         """Whether any fail point is on (the dispatcher's fast path skips the
         rest when none is)."""
-        return self.fail_command.active
+        return self.fail_command.mode is not Mode.OFF  # its ``active``, one call fewer
 
     def find(self, name: Any) -> FailPoint:
         """The fail point called ``name``; 266 FailPointSetFailed for another

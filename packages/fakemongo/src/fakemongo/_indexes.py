@@ -71,6 +71,12 @@ class Index:
     entries: dict[IndexKey, dict[Hashable, None]] = field(default_factory=dict)
     ordered: SortedList = field(default_factory=SortedList)
     multikey: bool = False
+    # Keys added since the last walk in key order, not yet in ``ordered``:
+    # they are sorted in when a range scan next needs them, since one
+    # SortedList.add costs more than half an insert, and most indexes are
+    # read by point lookups in ``entries`` alone. Every key of ``entries``
+    # is in exactly one of ``ordered`` and ``unsorted``.
+    unsorted: dict[IndexKey, None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._paths = [parse_field_path(name) for name, _ in self.key]
@@ -150,7 +156,7 @@ class Index:
             holders = self.entries.get(key)
             if holders is None:
                 self.entries[key] = {doc_id: None}
-                self.ordered.add(key)
+                self.unsorted[key] = None
             else:
                 holders[doc_id] = None
 
@@ -162,11 +168,15 @@ class Index:
             holders.pop(doc_id, None)
             if not holders:
                 del self.entries[key]
-                self.ordered.remove(key)
+                if key in self.unsorted:
+                    del self.unsorted[key]
+                else:
+                    self.ordered.remove(key)
 
     def clear(self) -> None:
         self.entries.clear()
         self.ordered.clear()
+        self.unsorted.clear()
 
     def scan(
         self,
@@ -177,6 +187,9 @@ class Index:
         high_inclusive: bool = True,
     ) -> Iterator[Hashable]:
         """Ids of documents with a key in the range, in key order (may repeat)."""
+        if self.unsorted:
+            self.ordered.update(self.unsorted)
+            self.unsorted.clear()
         if low is None and high is None:
             keys = iter(self.ordered)
         else:

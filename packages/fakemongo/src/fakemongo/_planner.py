@@ -15,7 +15,7 @@ collection scan. Stats (keys and documents examined) feed ``explain``.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,18 +35,29 @@ _TOP: tuple[Any, ...] = ((float("inf"),),)
 _RANGE_OPS = ("$gt", "$gte", "$lt", "$lte")
 
 
-@dataclass(frozen=True)
 class Bound:
-    """Index keys in [low, high), and how explain shows them (as mongod does)."""
+    """Index keys in [low, high), and how explain shows them (as mongod does).
 
-    low: Any
-    high: Any
-    text: str
+    The text is rendered only when explain asks for it: a query that runs
+    pays for the keys alone (rendering a value is dearer than its key).
+    """
+
+    __slots__ = ("_text", "high", "low", "point")
+
+    def __init__(
+        self, low: Any, high: Any, text: str | Callable[[], str], point: bool | None = None
+    ) -> None:
+        self.low = low
+        self.high = high
+        self._text = text
+        # Exactly one key (a whole compound prefix), as a plan's stage and
+        # ranking and a one-field lookup ask; _ALL, walked whole, has no low.
+        self.point: bool = low is not None and bool(high == low + _TOP) if point is None else point
 
     @property
-    def point(self) -> bool:
-        # _ALL (an index walked whole, e.g. for a sort) has no low key.
-        return self.low is not None and bool(self.high == self.low + _TOP)
+    def text(self) -> str:
+        text = self._text
+        return text if isinstance(text, str) else text()
 
 
 _ALL = Bound(None, None, "[MinKey, MaxKey]")
@@ -162,7 +173,10 @@ def plan_query(
         if index.partial is not None or index.sparse:
             continue  # usable only when the filter implies their coverage; keep it simple and safe
         first = index.key[0][0]
-        bounds = _bounds_for(conditions.get(first), index)
+        condition = conditions.get(first)
+        if condition is None:
+            continue  # no condition on the index's field (or null: see _bounds_for)
+        bounds = _bounds_for(condition, index)
         if bounds is None:
             continue
         plan = Plan(collection, index, first, bounds)
@@ -238,17 +252,23 @@ def _conditions(filter: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# Built once: a union written inside _plain would be built on every call.
+_NOT_PLAIN = (list, dict, Regex, MinKey, MaxKey)
+
+
 def _plain(value: Any) -> bool:
     """A value whose equality the index can answer by key lookup."""
-    return not isinstance(value, list | dict | Regex | MinKey | MaxKey) and not hasattr(
-        value, "pattern"
-    )
+    return not isinstance(value, _NOT_PLAIN) and not hasattr(value, "pattern")
 
 
 def _point(value: Any) -> Bound:
     key = (sort_key(value),)
+    return Bound(key, key + _TOP, lambda: _point_text(value), point=True)
+
+
+def _point_text(value: Any) -> str:
     shown = bson_repr(value)
-    return Bound(key, key + _TOP, f"[{shown}, {shown}]")
+    return f"[{shown}, {shown}]"
 
 
 def _bounds_for(condition: Any, index: Index) -> list[Bound] | None:

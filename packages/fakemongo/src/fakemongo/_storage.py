@@ -11,6 +11,7 @@ in step: a write that violates a unique index changes nothing.
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import uuid
 from collections.abc import Hashable, Iterator, Mapping
@@ -39,6 +40,9 @@ def id_key(value: Any) -> Hashable:
     return sort_key(value)
 
 
+# Every command checks its namespace, and a client uses a few: a name that
+# passed is remembered (a refused one raises anew each time, uncached).
+@functools.lru_cache(maxsize=1024)
 def validate_namespace(db: str, collection: str | None = None) -> None:
     """Raise 73 InvalidNamespace for names mongod refuses."""
     if not db or len(db) > _MAX_DB_NAME or _BAD_DB_CHARS.search(db):
@@ -113,6 +117,8 @@ class Collection:
     def wake_waiters(self) -> None:
         """Wake the awaitData getMores waiting on this collection (after an
         insert, or when the collection goes away)."""
+        if not self.insert_waiters:
+            return  # nearly always: no tailable cursor waits here
         waiters, self.insert_waiters = self.insert_waiters, []
         # One that timed out may not have left the list yet: skip it.
         for waiter in [w for w in waiters if not w.done()]:
