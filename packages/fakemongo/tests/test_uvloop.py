@@ -67,3 +67,31 @@ def test_serves_tls_on_uvloop(tmp_path: Path) -> None:
             assert await asyncio.to_thread(_round_trip, uri, "again") == found
 
     run_on_uvloop(main)
+
+
+def test_stop_waits_for_a_connection_in_its_tls_handshake_on_uvloop(tmp_path: Path) -> None:
+    # The listener does the handshake on uvloop, so stop() cannot abort a
+    # connection still in it: it waits for it to end (here, its client closes)
+    # rather than let the loop close under an open socket.
+    pem = tmp_path / "server.pem"
+    trustme.CA().issue_cert("127.0.0.1").private_key_and_cert_chain_pem.write_to_path(str(pem))
+
+    async def main() -> None:
+        server = FakeMongo(tls_certfile=str(pem))
+        await server.start()
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        writer.write(b"\x16\x03\x01")  # the start of a ClientHello, and no more
+        await writer.drain()
+        stopping = asyncio.ensure_future(server.stop())
+        try:
+            for _ in range(20):  # loop turns, not time: stop() must still wait
+                await asyncio.sleep(0)
+            assert not stopping.done()
+            assert not server.running
+        finally:
+            writer.close()
+            async with asyncio.timeout(10):
+                await stopping
+        del reader
+
+    run_on_uvloop(main)

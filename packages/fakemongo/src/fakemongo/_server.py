@@ -107,7 +107,8 @@ class FakeMongo:
             users=UserStore.from_options(self.options),
         )
         self._server: asyncio.Server | None = None
-        self._tls: ssl.SSLContext | None = None
+        self._tls: ssl.SSLContext | None = None  # what each connection starts
+        self._listener_tls: ssl.SSLContext | None = None  # what the listener does
         self._connections: set[Connection] = set()
         self._background: list[asyncio.Task[None]] = []
         #: Removes expired documents of TTL indexes (manual: "TTL Indexes").
@@ -139,7 +140,7 @@ class FakeMongo:
         # a connection still in it at stop() is left to the handshake timeout.
         per_connection = isinstance(loop, asyncio.BaseEventLoop)
         self._tls = tls if per_connection else None
-        listener_tls = None if per_connection or tls is None else tls
+        listener_tls = self._listener_tls = None if per_connection or tls is None else tls
         self._server = await loop.create_server(
             self._new_connection,
             self.options.host,
@@ -157,10 +158,20 @@ class FakeMongo:
         return self
 
     async def stop(self) -> None:
-        """Stop listening, close every connection and background task."""
+        """Stop listening, close every connection and background task. On a
+        loop other than asyncio's, serving TLS, a connection still in its
+        handshake is waited for (at most the 10-second handshake timeout)."""
         server, self._server = self._server, None
         if server is None:
             return
+        handshaking = None
+        if self._listener_tls is not None:
+            # Connections still in a handshake the listener does are not ours
+            # to abort: wait_closed(), registered before close(), returns once
+            # they have ended (their client's close, or the handshake timeout),
+            # so the loop never closes under an open socket.
+            handshaking = asyncio.ensure_future(server.wait_closed())
+            await asyncio.sleep(0)  # its first step registers it
         server.close()
         connections = list(self._connections)
         for connection in connections:
@@ -175,6 +186,8 @@ class FakeMongo:
         await asyncio.sleep(0)
         with contextlib.suppress(Exception):
             await server.wait_closed()
+        if handshaking is not None:
+            await handshaking
         log.info("fakemongo on port %d stopped", self.state.port)
 
     async def wait_connections_closed(self) -> None:
