@@ -24,7 +24,10 @@ Printed side by side in one run:
    rate can be read against what this machine allows at all. Each server
    runs on uvloop's event loop (fakemongo's default where uvloop is
    installed) and on asyncio's (``--loop asyncio``).
-3. The same operations through mongomock, in-process (no wire, no server).
+3. The same, one client, with the server on a thread of the client's process
+   (``FakeMongoThread``: what the pytest plugin's fixtures set up): the
+   round trip crosses threads, not processes.
+4. The same operations through mongomock, in-process (no wire, no server).
 
 Wall-clock medians of 5 runs.
 """
@@ -340,6 +343,31 @@ def bench_round_trips(quick: bool) -> list[list[str]]:
                         ">= 5,000/s",
                     ]
                 )
+    # What the pytest plugin sets up: the server on a thread of the test
+    # process (on uvloop, its default), PyMongo in the same process. No
+    # server CPU column: the two share the process.
+    with FakeMongoThread() as thread:
+        client = MongoClient(thread.uri)
+        try:
+            for size in sizes:
+                _prepare(client.bench[f"c{size}"], size)
+            for size in sizes:
+                measured = _one_client(client.bench[f"c{size}"], size, ops, ids, None)
+                rows.extend(
+                    [
+                        "FakeMongoThread, same process",
+                        f"{size:,}",
+                        workload,
+                        _rate(measured[workload][0]),
+                        "-",
+                        "-",
+                        "-",
+                        ">= 5,000/s",
+                    ]
+                    for workload in WORKLOADS
+                )
+        finally:
+            client.close()
     mock: Any = mongomock.MongoClient()
     for size in sizes:
         # mongomock scans the whole collection for every query (it keeps no
