@@ -208,12 +208,13 @@ def timing_of(samples: Sequence[float]) -> Timing:
 
 
 @contextlib.contextmanager
-def fakemongo_process() -> Iterator[str]:
-    """A fakemongo server in a child process (``python -m fakemongo --port 0``);
-    yields its connection string and stops it on exit."""
+def server_process(module: str, *args: str) -> Iterator[tuple[str, int]]:
+    """``python -m module *args`` in a child process, which prints its
+    connection string first; yields (that string, the child's pid) and stops
+    it on exit."""
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fakemongo", "--port", "0"],
+        [sys.executable, "-m", module, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -223,8 +224,16 @@ def fakemongo_process() -> Iterator[str]:
         assert proc.stdout is not None
         uri = proc.stdout.readline().strip()
         if not uri.startswith("mongodb://"):
-            raise SystemExit("fakemongo did not start")
-        yield uri
+            raise SystemExit(f"{module} did not start")
+        yield uri, proc.pid
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@contextlib.contextmanager
+def fakemongo_process(*args: str) -> Iterator[str]:
+    """A fakemongo server (``python -m fakemongo --port 0 *args``) in a child
+    process; yields its connection string and stops it on exit."""
+    with server_process("fakemongo", "--port", "0", *args) as (uri, _):
+        yield uri

@@ -40,8 +40,6 @@ import contextlib
 import multiprocessing
 import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -51,7 +49,7 @@ from pymongo import MongoClient
 
 from fakemongo import FakeMongo, FakeMongoThread
 
-from ._common import table
+from ._common import server_process, table
 
 RUNS = 5
 # fakemongo's command line runs on uvloop where installed (its default, --loop
@@ -114,28 +112,6 @@ def _process_cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.contextmanager
-def _server_process(module: str, *args: str) -> Iterator[tuple[str, int]]:
-    """``python -m module *args`` printing its URI; yields (URI, pid)."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", module, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        uri = proc.stdout.readline().strip()
-        if not uri.startswith("mongodb://"):
-            raise SystemExit(f"{module} did not start")
-        yield uri, proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 WORKLOADS = ("insert_one", "find_one by _id", "find_one by indexed field")
@@ -290,7 +266,7 @@ def bench_round_trips(quick: bool) -> list[list[str]]:
     rows: list[list[str]] = []
     for loop in LOOPS:
         # The ceiling: the same clients against a server that does no work.
-        with _server_process("bench._canned_server", loop) as (uri, pid):
+        with server_process("bench._canned_server", loop) as (uri, pid):
             client: MongoClient[dict[str, Any]] = MongoClient(uri)
             try:
                 alone = _one_client(client.b.c, 1_000, ops, ids, pid)
@@ -312,7 +288,7 @@ def bench_round_trips(quick: bool) -> list[list[str]]:
                 for workload in WORKLOADS[:2]
             )
     for loop in LOOPS:
-        with _server_process("fakemongo", "--port", "0", "--loop", loop) as (uri, pid):
+        with server_process("fakemongo", "--port", "0", "--loop", loop) as (uri, pid):
             client = MongoClient(uri)
             try:
                 for size in sizes:

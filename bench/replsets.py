@@ -18,12 +18,8 @@ server offers them. Medians of 3 runs per library, libraries alternating.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import statistics
-import subprocess
-import sys
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,35 +28,13 @@ from pymongo import AsyncMongoClient, monitoring
 from mongotor.client import CommandSucceededEvent
 from mongotor.database import Database
 
-from ._common import table
+from ._common import fakemongo_process, table
 
 WRITERS = 50
 HEARTBEAT_MS = 500
 REPEATS = 3
 BUCKET = 0.1  # seconds
 WINDOW = 1.0  # seconds of steady writing before, and of measuring after, the step-down
-
-
-@contextlib.contextmanager
-def replset_process() -> Iterator[str]:
-    """A fakemongo replica set in a child process; yields its connection string."""
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fakemongo", "--replset", "rs0", "--members", "3", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        uri = proc.stdout.readline().strip()
-        if not uri.startswith("mongodb://"):
-            raise SystemExit("fakemongo did not start")
-        yield uri
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 @dataclass(frozen=True)
@@ -210,7 +184,7 @@ def main() -> None:
     runs: dict[str, list[Run]] = {name: [] for name in libraries}
     for _ in range(REPEATS):
         for name, run in libraries.items():  # alternating, a fresh set each time
-            with replset_process() as uri:
+            with fakemongo_process("--replset", "rs0", "--members", "3") as uri:
                 runs[name].append(asyncio.run(run(uri)))
     print(
         table(
