@@ -97,12 +97,21 @@ async def test_a_primary_stepping_down_takes_no_writes_while_a_secondary_catches
     async with FakeMongoReplicaSet("rs0", [MemberOptions(), MemberOptions(delay=0.2)]) as rs:
         primary, lagging = rs.members
         await run(primary, {"insert": "c", "documents": [{"_id": 1}], "writeConcern": {"w": 1}})
+        before = (await run(primary, {"hello": 1}))["topologyVersion"]["counter"]
         stepping = asyncio.create_task(rs.step_down(60, 10))
         async with asyncio.timeout(10):
             while not primary.stepping_down:
                 await rs.wait_progress(0.01)
+        # mongod's hello while it attempts to step down: primary and not
+        # stepping down is what isWritablePrimary says; it still names
+        # itself primary; a new topologyVersion tells clients.
+        hello = await run(primary, {"hello": 1})
+        assert (hello["isWritablePrimary"], hello["secondary"]) == (False, False)
+        assert hello["primary"] == primary.host
+        assert hello["topologyVersion"]["counter"] == before + 1
         refused = await run(primary, {"insert": "c", "documents": [{"_id": 2}]})
         assert (refused["code"], refused["codeName"]) == (10107, "NotWritablePrimary")
+        assert refused["topologyVersion"] == hello["topologyVersion"]
         found = await run(primary, {"find": "c"})
         assert found["cursor"]["firstBatch"] == [{"_id": 1}]
         await asyncio.wait_for(stepping, 10)
@@ -118,10 +127,15 @@ async def test_a_failed_step_down_leaves_the_primary_writable() -> None:
     async with FakeMongoReplicaSet("rs0", [MemberOptions(), MemberOptions(delay=30)]) as rs:
         primary = rs.members[0]
         await run(primary, {"insert": "c", "documents": [{"_id": 1}], "writeConcern": {"w": 1}})
+        before = (await run(primary, {"hello": 1}))["topologyVersion"]["counter"]
         with pytest.raises(CommandError) as failed:
             await rs.step_down(60, 0)  # no time for the secondary to catch up
         assert failed.value.code == ErrorCode.ExceededTimeLimit
         assert primary.stepping_down == 0
+        # Writable again, and a newer topologyVersion says so.
+        hello = await run(primary, {"hello": 1})
+        assert hello["isWritablePrimary"] is True
+        assert hello["topologyVersion"]["counter"] == before + 2
         again = await run(
             primary, {"insert": "c", "documents": [{"_id": 2}], "writeConcern": {"w": 1}}
         )

@@ -493,12 +493,15 @@ async def test_streaming_hello_answers_when_the_topology_changes(rs: FakeMongoRe
         await wire.send({"hello": 1, "topologyVersion": version, "maxAwaitTimeMS": 30_000})
         await asyncio.sleep(0)  # the hello is parked; nothing else to wait on
         await rs.step_down(60, 10)
+        # The attempt (no longer writable) and, the secondaries being caught
+        # up, the step-down itself have both moved it by the time the parked
+        # hello is answered.
         changed = await wire.receive()
         assert changed["isWritablePrimary"] is False
-        assert changed["topologyVersion"]["counter"] == version["counter"] + 1
+        assert changed["topologyVersion"]["counter"] == version["counter"] + 2
         await rs.wait_for_primary()  # the election moves it once more
         current = (await wire({"hello": 1}))["topologyVersion"]
-        assert current["counter"] == version["counter"] + 2
+        assert current["counter"] == version["counter"] + 3
         # Without a change, the wait runs out; an older counter is answered at once.
         quiet = await wire({"hello": 1, "topologyVersion": current, "maxAwaitTimeMS": 10})
         assert quiet["topologyVersion"] == current

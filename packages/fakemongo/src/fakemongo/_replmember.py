@@ -165,7 +165,11 @@ class Member:
         """``reply`` (a standalone's hello) as this member answers it."""
         rs = self.replset
         first = "isWritablePrimary" if "isWritablePrimary" in reply else "ismaster"
-        out: dict[str, Any] = {first: self.state is MemberState.PRIMARY}
+        # A primary attempting to step down says it takes no writes (mongod's
+        # TopologyCoordinator: primary and not stepping down), still names
+        # itself primary, and is not a secondary yet.
+        writable = self.state is MemberState.PRIMARY and not self.stepping_down
+        out: dict[str, Any] = {first: writable}
         if rs.topology_version:
             out["topologyVersion"] = {
                 "processId": self.server.state.process_id,
@@ -287,6 +291,10 @@ class Member:
         rs = self.replset
         deadline = rs.now() + catch_up
         self.stepping_down += 1  # no more writes: the secondaries can catch up
+        # Its hello changes (not writable): clients see a newer topologyVersion,
+        # in streaming hellos and in the 10107 errors of refused writes, and
+        # wait for the next primary instead of retrying on this one.
+        self.bump_topology()
         try:
             while self.state is MemberState.PRIMARY and not self._electable_caught_up():
                 remaining = deadline - rs.now()
@@ -300,8 +308,11 @@ class Member:
                         "node to step down.",
                     )
                 await rs.wait_progress(remaining)
-        finally:
+        except BaseException:
             self.stepping_down -= 1  # writable again, if still primary
+            self.bump_topology()
+            raise
+        self.stepping_down -= 1
         if self.state is MemberState.PRIMARY:
             rs.demote_now(self, seconds)
 
