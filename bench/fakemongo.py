@@ -60,15 +60,6 @@ LOOP_LABELS = {"uvloop": "uvloop, the default", "asyncio": "--loop asyncio"}
 CLIENT_PROCESSES = 2
 
 
-def _median_seconds(fn: Callable[[], object], repeats: int = RUNS) -> float:
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
-
-
 def _median_of_runs(runs: Sequence[Callable[[], object]]) -> float:
     """The median wall-clock seconds of calling each of ``runs`` once."""
     samples = []
@@ -96,7 +87,7 @@ def bench_startup() -> list[list[str]]:
         ("FakeMongo (async with)", lambda: asyncio.run(in_process())),
         ("FakeMongoThread (sync suites)", threaded),
     ):
-        seconds = _median_seconds(fn, 9)
+        seconds = _median_of_runs([fn] * 9)
         rows.append([name, f"{seconds * 1000:.1f} ms", "<= 50 ms"])
     rows.append(
         ["mongodb-memory-server / testcontainers", "not runnable here", "seconds (mongod / Docker)"]
