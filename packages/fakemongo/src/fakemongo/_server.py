@@ -164,6 +164,16 @@ class FakeMongo:
         server, self._server = self._server, None
         if server is None:
             return
+        loop = asyncio.get_running_loop()
+        if isinstance(loop, asyncio.SelectorEventLoop):
+            # asyncio's selector loop builds the transport of a connection it
+            # accepted in a task, a loop turn later; CPython 3.11's
+            # Server._attach asserts the listener is still open, so a close()
+            # in between fails that construction half-way and leaves its
+            # socket open. Stop accepting, let those tasks run, then close.
+            for sock in server.sockets:
+                loop.remove_reader(sock.fileno())
+            await asyncio.sleep(0)
         handshaking = None
         if self._listener_tls is not None:
             # Connections still in a handshake the listener does are not ours
