@@ -9,6 +9,7 @@ initializeOperationSessionInfo / validateSessionOptions for the errors.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from pymongo.errors import NotPrimaryError, OperationFailure
 from fakemongo import FakeMongo, FakeMongoThread
 from fakemongo._dispatch import Context, run_command
 from fakemongo._errors import CommandError
+from fakemongo._member import MemberOptions
 from fakemongo._replset import FakeMongoReplicaSet
 from fakemongo._retryable import (
     RetryableWrites,
@@ -339,6 +341,52 @@ async def test_a_retry_on_the_new_primary_is_not_applied_twice() -> None:
             stored = member.server.state.storage.collection("db", "c")
             assert stored is not None
             assert len(stored.documents) == 1
+
+
+@pytest.mark.asyncio
+async def test_a_write_and_its_session_record_replicate_together(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # mongod applies a retryable write's session update with the write's own
+    # oplog entry (it carries lsid and txnNumber). fakemongo writes the record
+    # as the next entry, a moment later: a pull at a time between the two
+    # entries' due times must still apply both, or the member elected next
+    # would run the driver's retry again (found as a DuplicateKeyError in
+    # test_kill_under_many_waiting_majority_writes under load).
+    members = [MemberOptions(), MemberOptions(delay=3600), MemberOptions(delay=3600)]
+    async with FakeMongoReplicaSet("rs0", members) as replset:
+        primary = await replset.wait_for_primary()
+        assert primary is replset.members[0]
+        body = {
+            "insert": "c",
+            "documents": [{"_id": 1}],
+            "lsid": {"id": Binary(uuid.uuid4().bytes, 4)},
+            "txnNumber": Int64(1),
+            "writeConcern": {"w": 1},  # not the default majority: the others lag an hour
+            "$db": "db",
+        }
+        assert await run_command(_member_context(primary), dict(body)) == {"n": 1, "ok": 1.0}
+        # The insert, then the session record (after creating its collection).
+        *_, write, create, record = primary.oplog
+        assert [(e.op, e.ns) for e in (write, create, record)] == [
+            ("i", "db.c"),
+            ("c", "config.transactions"),
+            ("i", "config.transactions"),
+        ]
+        assert record.created > write.created
+        follower = replset.members[1]
+        assert follower.pull is not None
+        follower.pull.cancel()
+        follower.pull = None
+        # The write is due, its record not yet.
+        monkeypatch.setattr(replset, "now", lambda: write.created + 3600)
+        replset._pull(follower)
+        monkeypatch.undo()
+        assert follower.oplog == primary.oplog
+        await asyncio.wait_for(replset.kill(0), 10)
+        assert await asyncio.wait_for(replset.wait_for_primary(), 10) is follower
+        again = await run_command(_member_context(follower), dict(body))
+        assert again == {"n": 1, "retriedStmtIds": [0], "ok": 1.0}
 
 
 @pytest.mark.asyncio

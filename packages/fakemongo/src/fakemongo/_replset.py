@@ -28,6 +28,7 @@ from bson import ObjectId, Timestamp
 from ._member import MemberOptions, MemberState, MemberView, choose_primary
 from ._oplog import OplogEntry, OplogRecorder, OpTime, apply_entry, rebuild_storage
 from ._replmember import Member
+from ._retryable import SESSIONS_NAMESPACE
 from ._server import FakeMongo, Monitor
 from ._state import ServerOptions
 
@@ -227,7 +228,11 @@ class FakeMongoReplicaSet:
         storage = member.server.state.storage
         while len(member.oplog) < len(oplog):
             entry = oplog[len(member.oplog)]
-            if entry.created + member.options.delay > now:
+            # A retryable write's session record is applied with the write
+            # before it, as mongod applies the session update with the write's
+            # own entry (which carries lsid and txnNumber): split apart, a
+            # member elected in between would run the driver's retry again.
+            if entry.created + member.options.delay > now and entry.ns != SESSIONS_NAMESPACE:
                 break
             apply_entry(storage, entry)
             member.oplog.append(entry)

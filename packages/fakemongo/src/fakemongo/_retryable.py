@@ -46,6 +46,7 @@ log = logging.getLogger("fakemongo.commands")
 __all__ = [
     "RETRIABLE_CODES",
     "RETRYABLE_WRITE_COMMANDS",
+    "SESSIONS_NAMESPACE",
     "RetryableWrite",
     "RetryableWrites",
     "SessionKey",
@@ -271,6 +272,8 @@ def executed_statements(
 # retry on a new primary is not applied twice either. fakemongo adds the
 # reply it answers retries with, under "fakemongo".
 _TRANSACTIONS: Final = ("config", "transactions")
+#: Its namespace, as oplog entries name it.
+SESSIONS_NAMESPACE: Final = ".".join(_TRANSACTIONS)
 
 
 def _session_id(session: SessionKey) -> dict[str, Any]:

@@ -164,16 +164,6 @@ class FakeMongo:
         server, self._server = self._server, None
         if server is None:
             return
-        loop = asyncio.get_running_loop()
-        if isinstance(loop, asyncio.SelectorEventLoop):
-            # asyncio's selector loop builds the transport of a connection it
-            # accepted in a task, a loop turn later; CPython 3.11's
-            # Server._attach asserts the listener is still open, so a close()
-            # in between fails that construction half-way and leaves its
-            # socket open. Stop accepting, let those tasks run, then close.
-            for sock in server.sockets:
-                loop.remove_reader(sock.fileno())
-            await asyncio.sleep(0)
         handshaking = None
         if self._listener_tls is not None:
             # Connections still in a handshake the listener does are not ours
@@ -182,10 +172,21 @@ class FakeMongo:
             # so the loop never closes under an open socket.
             handshaking = asyncio.ensure_future(server.wait_closed())
             await asyncio.sleep(0)  # its first step registers it
-        server.close()
         connections = list(self._connections)
         for connection in connections:
             connection.abort()
+        loop = asyncio.get_running_loop()
+        if isinstance(loop, asyncio.SelectorEventLoop):
+            # asyncio's selector loop builds the transport of a connection it
+            # accepted in a task, a loop turn later; CPython 3.11's
+            # Server._attach asserts the listener is still open, so a close()
+            # in between fails that construction half-way and leaves its
+            # socket open. Stop accepting, let those tasks run (their
+            # connections see the server stopped and close), then close.
+            for sock in server.sockets:
+                loop.remove_reader(sock.fileno())
+            await asyncio.sleep(0)
+        server.close()
         for task in self._background:
             task.cancel()
         await asyncio.gather(
