@@ -196,6 +196,42 @@ def measure_rounds_async(
     return samples
 
 
+def measure_interleaved_async(
+    run: Callable[[Coroutine[Any, Any, object]], object],
+    operations: Sequence[Callable[[], Awaitable[object]]],
+    *,
+    count: int,
+) -> list[list[float]]:
+    """Time several awaitables interleaved one await at a time, in an order
+    that rotates every iteration: each sees the same machine speed and the
+    same heap. (A block of one operation repeated back to back runs on a heap
+    and caches its own previous run primed: a bare decode repeated so gets
+    faster than it ever is inside a client.) Returns, per operation, its CPU
+    time of every await (process CPU time, GC off); compare them iteration by
+    iteration with :func:`round_ratio`."""
+
+    async def interleaved(samples: list[list[float]], iterations: int) -> None:
+        clock = time.process_time_ns
+        indexed = list(enumerate(operations))
+        for i in range(iterations):
+            shift = i % len(indexed)
+            for index, operation in indexed[shift:] + indexed[:shift]:
+                start = clock()
+                await operation()
+                samples[index].append(clock() - start)
+
+    run(interleaved([[] for _ in operations], max(1, count // 10)))  # warm up
+    samples: list[list[float]] = [[] for _ in operations]
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        run(interleaved(samples, count))
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return samples
+
+
 def round_ratio(ours: Sequence[float], theirs: Sequence[float]) -> float:
     """The median of the per-round ratios ours/theirs."""
     return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
