@@ -13,7 +13,7 @@ import logging
 import socket
 import ssl
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -420,11 +420,14 @@ async def test_a_command_that_waits_can_close_the_connection(
 ) -> None:
     # A fail point's blockConnection then closeConnection: the dispatcher
     # raises the close signal after waiting; the client gets no reply.
-    async def run_command(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
+    async def waits_then_closes() -> dict[str, Any]:
         await asyncio.sleep(0)
         raise _CloseConnection("closeConnection after a wait")
 
-    monkeypatch.setattr(connection_module, "run_command", run_command)
+    def dispatch(ctx: Context, body: dict[str, Any]) -> Coroutine[Any, Any, dict[str, Any]]:
+        return waits_then_closes()
+
+    monkeypatch.setattr(connection_module, "dispatch", dispatch)
     with caplog.at_level(logging.INFO, logger="fakemongo.connection"):
         client.writer.write(_request(1, "ping"))
         assert await client.closed_by_server()

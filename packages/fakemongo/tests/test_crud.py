@@ -695,6 +695,38 @@ async def test_await_data_cursor_killed_while_waiting() -> None:
         assert reply["code"] == 43
 
 
+@pytest.mark.asyncio
+async def test_an_insert_wakes_a_waiting_await_data_get_more() -> None:
+    # Manual, "Tailable Cursors": an awaitData getMore with nothing new waits
+    # up to maxTimeMS for an insert, and answers with it as soon as it comes.
+    from fakemongo import FakeMongo
+    from fakemongo._dispatch import Context, run_command
+
+    async with FakeMongo() as server:
+        state = server.state
+        ctx = Context(state, state.new_connection("test"), "db")
+        await run_command(ctx, {"create": "log", "capped": True, "size": 4096, "$db": "db"})
+        await run_command(ctx, {"insert": "log", "documents": [{"_id": 1}], "$db": "db"})
+        found = await run_command(
+            ctx, {"find": "log", "tailable": True, "awaitData": True, "$db": "db"}
+        )
+        cursor_id = found["cursor"]["id"]
+        waiting = asyncio.ensure_future(
+            run_command(
+                ctx, {"getMore": cursor_id, "collection": "log", "maxTimeMS": 60_000, "$db": "db"}
+            )
+        )
+        await asyncio.sleep(0)  # one loop turn: the getMore runs until it waits
+        collection = state.storage.collection("db", "log")
+        assert collection is not None
+        assert collection.insert_waiters  # it waits for an insert
+        await run_command(ctx, {"insert": "log", "documents": [{"_id": 2}], "$db": "db"})
+        reply = await asyncio.wait_for(waiting, 10)
+        assert reply["cursor"]["nextBatch"] == [{"_id": 2}]
+        assert reply["cursor"]["id"] == cursor_id
+        await run_command(ctx, {"killCursors": "log", "cursors": [cursor_id], "$db": "db"})
+
+
 def test_lowercase_aliases_of_stats_commands(numbers: Database[dict[str, Any]]) -> None:
     # mongod registers "collstats" and "dbstats" as aliases (listCommands shows them).
     assert numbers.command("collstats", "n")["count"] == 250

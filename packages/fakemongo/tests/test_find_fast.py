@@ -25,7 +25,11 @@ from bson import Code, Decimal128, Int64, MaxKey, MinKey, ObjectId, Regex
 
 from fakemongo import FakeMongo
 from fakemongo._dispatch import Context, run_command
-from fakemongo._find_fast import find_point
+from fakemongo._find_fast import find_point, planned_index
+from fakemongo._indexes import Index
+from fakemongo._match import compile_filter
+from fakemongo._planner import plan_query
+from fakemongo._storage import Collection
 
 pytestmark = pytest.mark.asyncio
 
@@ -297,3 +301,33 @@ async def test_a_nan_key_reads_as_the_scan_does(ctx: Context) -> None:
     reply = _run(ctx, {"find": "c", "filter": {"k": float("nan")}, "$db": "db"})
     values = [doc["k"] for doc in reply["cursor"]["firstBatch"]]
     assert math.isnan(values[0]) and values[1] == Decimal128("NaN")
+
+
+def _index(name: str, *fields: str, **options: Any) -> Index:
+    key = [(field, 1) for field in fields]
+    return Index(name, key, {"v": 2, "key": dict(key), "name": name}, **options)
+
+
+@pytest.mark.parametrize(
+    "indexes",
+    [
+        [],
+        [_index("k", "k")],
+        [_index("j", "j")],
+        [_index("kj", "k", "j"), _index("k", "k")],
+        [_index("k", "k"), _index("kj", "k", "j")],
+        [_index("k", "k"), _index("k2", "k")],  # a tie: the first one
+        [_index("k", "k"), _index("kj", "k", "j", unique=True)],  # unique before fewer fields
+        [_index("kj", "k", "j", unique=True), _index("k", "k", unique=True)],
+        [_index("k", "k", sparse=True)],
+        [_index("k", "k", partial=compile_filter({"k": {"$gt": 0}})), _index("kj", "k", "j")],
+        [_index("j", "j"), _index("k", "k", sparse=True), _index("kj", "k", "j")],
+    ],
+)
+async def test_the_fast_paths_index_is_the_planners(indexes: list[Index]) -> None:
+    collection = Collection("db", "c")
+    for index in indexes:
+        collection.add_index(index)
+    plan = plan_query(collection, {"k": 1})
+    assert plan is not None
+    assert planned_index(collection, "k") is plan.index

@@ -190,3 +190,40 @@ def test_keys_added_since_the_last_range_scan_are_sorted_in_when_one_needs_them(
     collection.truncate()
     collection.insert({"_id": 6, "k": 2})
     assert _ids(collection, {"k": {"$lt": 10}}) == [6]
+
+
+def test_replies_encode_with_their_codec_options_as_with_the_default() -> None:
+    # The connection encodes replies with a marked document class (to spare
+    # bson's C encoder a failed attribute lookup per reply); the bytes must be
+    # those of the default options, for every type a reply can carry.
+    from bson.codec_options import DEFAULT_CODEC_OPTIONS
+    from bson.regex import Regex
+    from bson.son import SON
+
+    from fakemongo._connection import _REPLY_CODEC_OPTIONS
+
+    reply = {
+        "cursor": {
+            "firstBatch": [
+                {
+                    "_id": ObjectId("5f0000000000000000000001"),
+                    "n": [1, 2**40, Int64(3), 1.5, bson.Decimal128("1.1"), True, None],
+                    "when": datetime.datetime(2024, 5, 6, 7, 8, 9, 123000),
+                    "bin": Binary(b"\x00" * 16, 4),
+                    "raw": b"bytes",
+                    "re": Regex("^a", "i"),
+                    "code": bson.Code("x", {"y": 1}),
+                    "son": SON([("b", 1), ("a", 2)]),
+                    "nested": {"a": {"b": [{"c": "d"}]}},
+                    "min": bson.MinKey(),
+                    "ts": bson.Timestamp(1, 2),
+                }
+            ],
+            "id": Int64(0),
+            "ns": "db.c",
+        },
+        "ok": 1.0,
+    }
+    assert bson.encode(reply, codec_options=_REPLY_CODEC_OPTIONS) == bson.encode(
+        reply, codec_options=DEFAULT_CODEC_OPTIONS
+    )

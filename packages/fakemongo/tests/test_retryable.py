@@ -33,6 +33,7 @@ from fakemongo._retryable import (
     WriteRecord,
     error_labels,
     executed_statements,
+    session_options,
 )
 from fakemongo._storage import Storage
 
@@ -496,3 +497,15 @@ def test_error_labels() -> None:
     assert error_labels("aggregate", {"pipeline": []}, None, 91, None) == []
     assert error_labels("aggregate", {"pipeline": [1]}, None, 91, None) == []
     assert error_labels("find", {}, None, 286, None) == ["NonResumableChangeStreamError"]
+
+
+def test_a_bare_lsid_asks_for_no_session_options() -> None:
+    # The dispatcher tests for the transaction fields before calling
+    # session_options; called without them, it says the same: nothing to do.
+    server = FakeMongo()
+    ctx = Context(server.state, server.state.new_connection("test"), "db")
+    lsid = {"id": Binary(uuid.uuid4().bytes, 4)}
+    assert session_options(ctx, {"find": "c", "lsid": lsid}, requires_auth=True) is None
+    with pytest.raises(CommandError) as info:
+        session_options(ctx, {"find": "c", "lsid": lsid, "txnNumber": Int64(1)}, requires_auth=True)
+    assert info.value.code == 20  # IllegalOperation: a standalone keeps no transactions

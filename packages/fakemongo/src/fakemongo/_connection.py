@@ -16,7 +16,6 @@ can disturb another connection or the server.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import itertools
 import logging
@@ -24,6 +23,8 @@ import ssl
 from collections.abc import Callable, Coroutine, Generator
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, cast
+
+from bson.codec_options import DEFAULT_CODEC_OPTIONS
 
 from mongotor.wire import (
     HEADER_SIZE,
@@ -38,12 +39,11 @@ from mongotor.wire import (
     ProtocolError,
     UnsupportedOpcodeError,
     compress_message,
-    decode_message,
     encode_op_msg,
     encode_op_reply,
 )
 
-from ._dispatch import Context, Reply, run_command
+from ._dispatch import Context, Reply, dispatch
 from ._errors import CommandError, ErrorCode
 from ._identity import MAX_MESSAGE_SIZE_BYTES as MAX_MESSAGE_SIZE
 
@@ -88,6 +88,18 @@ _MAX_DOCUMENT_SEQUENCES = 2
 # How much a connection reads ahead while a command waits: one largest
 # message (a client that pipelines behind an awaitData getMore is rare).
 _READ_AHEAD = MAX_MESSAGE_SIZE
+
+
+class _MarkedDocument(dict[str, Any]):
+    """The ``document_class`` replies are encoded with: bson's C encoder reads
+    ``document_class._type_marker`` on every call, and on ``dict`` that fails
+    (an AttributeError made and dropped, a fifth of encoding a find_one's
+    reply). Encoding uses the class for nothing else: the bytes are the same."""
+
+    _type_marker = 0  # no bson type: not RawBSONDocument's 101
+
+
+_REPLY_CODEC_OPTIONS = DEFAULT_CODEC_OPTIONS.with_options(document_class=_MarkedDocument)
 
 #: What answering one message gives: the reply's bytes, ``None`` for no reply,
 #: or the rest of a command that waits, which produces them once it is done.
@@ -166,8 +178,10 @@ class Connection(asyncio.Protocol):
         framer = self._framer
         # A bad length is raised again by next_frame, once the messages
         # before it are answered.
-        with contextlib.suppress(ProtocolError):
+        try:  # noqa: SIM105 - contextlib.suppress would cost three calls per request
             framer.feed(data)
+        except ProtocolError:
+            pass
         if self._task is None:
             self._serve()
         elif framer.buffered > _READ_AHEAD:
@@ -360,7 +374,8 @@ class Connection(asyncio.Protocol):
 
     def _answer(self, data: bytes | bytearray) -> _Answer:
         try:
-            message = decode_message(data, max_message_size=MAX_MESSAGE_SIZE)
+            # The framer has checked the length: decode_message would again.
+            message = self._framer.decode(data)
         except UnsupportedOpcodeError as exc:
             return _removed_opcode(exc, _request_id(data))
         except InvalidBSONError as exc:
@@ -380,17 +395,20 @@ class Connection(asyncio.Protocol):
         raise _CloseConnection(f"message type {opcode} is not supported")
 
     def _answer_op_msg(self, message: OpMsg) -> _Answer:
-        try:
-            body = _op_msg_body(message)
-        except CommandError as exc:
-            reply = exc.to_document()
-        else:
+        # The decoder made this dict for this request alone: it is ours to extend.
+        body: dict[str, Any] = message.body  # type: ignore[assignment]
+        db = body.get("$db")
+        if message.sequences or type(db) is not str:
+            # Not just a body with its $db: _op_msg_body's checks and errors.
+            try:
+                body = _op_msg_body(message)
+            except CommandError as exc:
+                return _op_msg_reply(message, exc.to_document())
             db = body["$db"]
-            ctx = self._context(db)
-            if log.isEnabledFor(logging.DEBUG):
-                _log_request(ctx.conn, db, body)
-            return _respond(ctx, body, _op_msg_reply, message)
-        return _op_msg_reply(message, reply)
+        ctx = self._contexts.get(db) or self._context(db)
+        if log.isEnabledFor(logging.DEBUG):
+            _log_request(ctx.conn, db, body)
+        return _respond(ctx, body, _op_msg_reply, message)
 
     def _answer_op_query(self, message: OpQuery) -> _Answer:
         db, _, collection = message.full_collection_name.partition(".")
@@ -424,13 +442,16 @@ def _respond(
     """Run the command at once, in the read callback: the encoded reply, or,
     if the command waits, a coroutine that finishes it and encodes its reply.
 
-    The coroutine's first step runs here, outside any task (what Python
-    3.12's eager tasks do): a command that does not wait ends in it, and its
-    reply is encoded without a task, a future or a trip through the loop.
-    One that waits hands back what it awaits, and the coroutine returned
-    here goes on from exactly that point inside a task.
+    :func:`dispatch` answers a command that does not wait itself. The first
+    step of the coroutine it hands over otherwise runs here, outside any task
+    (what Python 3.12's eager tasks do): if the command does not wait after
+    all, its reply is encoded without a task, a future or a trip through the
+    loop; if it does, the coroutine goes on from that point inside a task.
     """
-    command = run_command(ctx, body)
+    outcome = dispatch(ctx, body)
+    if type(outcome) is dict:
+        return encode(message, outcome)
+    command = cast("Coroutine[Any, Any, Reply]", outcome)
     try:
         awaiting = command.send(None)
     except StopIteration as done:
@@ -521,7 +542,6 @@ def _error_reply(opcode: int | None, response_to: int, error: CommandError) -> b
 def _op_msg_body(message: OpMsg) -> dict[str, Any]:
     """The command: the body with each document sequence as an array field
     (OP_MSG spec, "Kind 1: Document Sequence"); errors as mongod's OpMsg::parse."""
-    # The decoder made this dict for this request alone: it is ours to extend.
     body: dict[str, Any] = message.body  # type: ignore[assignment]
     if message.sequences:
         _add_sequences(body, message)
@@ -552,9 +572,11 @@ def _add_sequences(body: dict[str, Any], message: OpMsg) -> None:
 
 
 def _op_msg_reply(message: OpMsg, reply: Reply) -> bytes | None:
-    if message.more_to_come:
+    if message.flags and message.more_to_come:  # flags: nearly always none
         return None  # an unacknowledged write: the client reads no reply
-    data = encode_op_msg(_next_id(), reply, response_to=message.request_id)
+    data = encode_op_msg(
+        _next_id(), reply, response_to=message.request_id, codec_options=_REPLY_CODEC_OPTIONS
+    )
     return data if message.compressor is None else _maybe_compress(message.compressor, data)
 
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 from ._errors import CommandError, ErrorCode
 from ._hooks import add_topology_version, run_hooked
@@ -32,7 +32,15 @@ if TYPE_CHECKING:
     from ._retryable import RetryableWrite
     from ._state import ConnectionState, ServerState
 
-__all__ = ["COMMANDS", "CommandSpec", "Context", "Handler", "command", "run_command"]
+__all__ = [
+    "COMMANDS",
+    "CommandSpec",
+    "Context",
+    "Handler",
+    "command",
+    "dispatch",
+    "run_command",
+]
 
 log = logging.getLogger("fakemongo.commands")
 
@@ -92,12 +100,17 @@ def command(
     return register
 
 
-async def run_command(ctx: Context, body: dict[str, Any]) -> Reply:
-    """Run one command and return its reply document (``ok`` always set).
+def dispatch(ctx: Context, body: dict[str, Any]) -> Reply | Coroutine[Any, Any, Reply]:
+    """Run one command as far as it goes without waiting: its reply document
+    (``ok`` always set), or, for a command that waits or that hooks wrap, a
+    coroutine that runs it and returns its reply.
 
-    Never raises for a command's failure: a :class:`CommandError` becomes its
-    error reply, and any other exception becomes 1 InternalError for this
-    request only, logged with its traceback.
+    Most commands never wait, and the connection answers them in its read
+    callback: returning their reply here spares each a coroutine (made,
+    started and finished through StopIteration) that would only be run to
+    its end at once. Never raises for a command's failure: a
+    :class:`CommandError` becomes its error reply, and any other exception
+    becomes 1 InternalError for this request only, logged with its traceback.
     """
     name = next(iter(body), "")
     server = ctx.server
@@ -109,22 +122,47 @@ async def run_command(ctx: Context, body: dict[str, Any]) -> Reply:
             raise CommandError(ErrorCode.CommandNotFound, f"no such command: '{name}'")
         if spec.admin_only or (spec.requires_auth and server.auth_required):
             _check_access(ctx, spec)
-        session = session_options(ctx, body, requires_auth=spec.requires_auth)
+        session = None
+        # session_options' own first test, without the call: nearly every
+        # command has an lsid alone, which asks nothing of the server.
+        if "txnNumber" in body or "autocommit" in body or "startTransaction" in body:
+            session = session_options(ctx, body, requires_auth=spec.requires_auth)
     except CommandError as exc:
         log.debug("command %s on %s refused: %r", name, ctx.db, exc)
         return exc.to_document()
     server.count_command(spec.name)
     if session is not None or server.failpoints.armed:
-        return await run_hooked(ctx, spec, body, session, _execute)
+        return run_hooked(ctx, spec, body, session, _execute)
     if server.replication is not None:
-        return await _execute(ctx, spec, body)
+        return _execute(ctx, spec, body)
     # What _execute does for a standalone's command outside any retryable
-    # write, inline: one coroutine per request rather than two.
+    # write, inline.
     try:
         reply = spec.handler(ctx, body)
-        # A dict first: inspect.isawaitable is slow to say no to one.
-        if type(reply) is not dict and inspect.isawaitable(reply):
-            reply = await _in_a_task(reply)
+    except Exception as exc:  # a CommandError, or a bug of ours: see _failure
+        return _failure(ctx, spec, name, exc)
+    # A dict first: inspect.isawaitable is slow to say no to one.
+    if type(reply) is not dict and inspect.isawaitable(reply):
+        return _finish_waiting(ctx, spec, name, reply)
+    reply.setdefault("ok", 1.0)
+    return reply
+
+
+async def run_command(ctx: Context, body: dict[str, Any]) -> Reply:
+    """Run one command and return its reply document (``ok`` always set);
+    :func:`dispatch`, awaited to the end."""
+    outcome = dispatch(ctx, body)
+    if type(outcome) is dict:
+        return outcome
+    return await cast("Coroutine[Any, Any, Reply]", outcome)
+
+
+async def _finish_waiting(
+    ctx: Context, spec: CommandSpec, name: str, awaitable: Awaitable[Reply]
+) -> Reply:
+    """The rest of a standalone's command whose handler returned an awaitable."""
+    try:
+        reply = await _in_a_task(awaitable)
     except Exception as exc:  # a CommandError, or a bug of ours: see _failure
         return _failure(ctx, spec, name, exc)
     reply.setdefault("ok", 1.0)

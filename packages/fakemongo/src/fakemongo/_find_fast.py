@@ -25,13 +25,15 @@ from typing import Any
 from bson import Decimal128, Int64, ObjectId, Regex
 
 from ._args import get_bool, get_int
+from ._bsonorder import sort_key
 from ._cursors import DEFAULT_FIRST_BATCH, Cursor, cursor_reply
 from ._dispatch import Context
 from ._errors import CommandError, ErrorCode
+from ._indexes import Index
 from ._planner import plan_query
-from ._storage import id_key
+from ._storage import Collection
 
-__all__ = ["find_point", "non_negative"]
+__all__ = ["find_point", "non_negative", "planned_index"]
 
 # The fields of a plain point query (what find_one({"k": x}) sends): each
 # is one the general path accepts, so no unknown-field error can be missed.
@@ -105,16 +107,12 @@ def find_point(ctx: Context, body: dict[str, Any], name: str) -> dict[str, Any] 
     collection = ctx.server.storage.collection(ctx.db, name)
     if collection is None:
         return None
-    # The general path's own plan: the same index, and the same order.
-    plan = plan_query(collection, filter)
-    assert plan is not None
-    index = plan.index
+    # The index the general path's plan would use, so the same order.
+    index = planned_index(collection, field)
     if index is None or len(index.key) != 1:
         return None
-    # Options checked in the general path's order (the filter is valid).
-    limit = non_negative("find", body, "limit") or None
-    batch_size = non_negative("find", body, "batchSize")
-    single_batch = get_bool("find", body, "singleBatch")
+    limit, batch_size, single_batch = _point_options(body)
+    limit = limit or None
     # On a one-field index over a top-level field, the entry for a scalar's
     # key holds exactly the documents the filter matches: the field equals
     # the value, or is an array with an element that does (manual, "Query an
@@ -123,14 +121,15 @@ def find_point(ctx: Context, body: dict[str, Any], name: str) -> dict[str, Any] 
     if limit == 1:
         # find_one: the first candidate, and a cursor closed by its limit
         # whether or not there was one (what Cursor.next_batch would say).
-        # The plan's one bound is the value's point, and its first id is
+        # The plan's one bound would be the value's point, and its first id
         # what plan.candidates() would yield first: read at once, the index
         # and the documents agree (every write updates both).
-        (bound,) = plan.bounds
-        assert bound.point
-        ids = index.entries.get(bound.low)
+        ids = index.entries.get((sort_key(value),))
         batch = [collection.documents[next(iter(ids))]] if ids else []
         return {"cursor": {"firstBatch": batch, "id": _CLOSED, "ns": f"{ctx.db}.{name}"}}
+    plan = plan_query(collection, filter)
+    assert plan is not None
+    assert plan.index is index
     cursor = Cursor(f"{ctx.db}.{name}", plan.candidates(), batch_size=batch_size, remaining=limit)
     batch = cursor.next_batch(DEFAULT_FIRST_BATCH if batch_size is None else batch_size)
     if single_batch:
@@ -141,16 +140,53 @@ def find_point(ctx: Context, body: dict[str, Any], name: str) -> dict[str, Any] 
     return cursor_reply(cursor, batch, first=True)
 
 
+def _point_options(body: dict[str, Any]) -> tuple[int | None, int | None, bool]:
+    """limit, batchSize and singleBatch, checked in the general path's order
+    (the filter is valid), with its errors. find_one's (limit 1, singleBatch
+    true, no batchSize) pass one test rather than a call per option."""
+    limit = body.get("limit")
+    single_batch = body.get("singleBatch")
+    if (
+        (limit is None or (type(limit) is int and 0 <= limit < _INT64_MAX))
+        and body.get("batchSize") is None
+        and (single_batch is None or type(single_batch) is bool)
+    ):
+        return limit, None, bool(single_batch)
+    return (
+        non_negative("find", body, "limit"),
+        non_negative("find", body, "batchSize"),
+        get_bool("find", body, "singleBatch"),
+    )
+
+
+def planned_index(collection: Collection, field: str) -> Index | None:
+    """The index :func:`plan_query` picks for ``{field: value}`` with a plain
+    scalar value (not null, an array, a document or a regex), found without
+    building a plan per index: the first, in the collection's order, of the
+    lowest rank among the indexes led by ``field`` (neither sparse nor
+    partial, which the planner never uses for it), a unique one ranking
+    before the others, then fewer fields (the planner's ``_rank`` of the
+    point bounds each of them would get). None when no index is led by it."""
+    best = None
+    best_rank = (3, 0)  # after every rank below
+    for index in collection.indexes.values():
+        if index.key[0][0] != field or index.partial is not None or index.sparse:
+            continue
+        rank = (1 if index.unique else 2, len(index.key))
+        if rank < best_rank:
+            best, best_rank = index, rank
+    return best
+
+
 def _find_by_id(ctx: Context, body: dict[str, Any], name: str, value: Any) -> dict[str, Any] | None:
     """mongod's IDHACK: an equality on _id is one lookup in the _id index."""
     if isinstance(value, _NOT_AN_ID) or value is None:
         return None
-    # Options checked in the general path's order (the filter is valid).
-    non_negative("find", body, "limit")
-    non_negative("find", body, "batchSize")
-    get_bool("find", body, "singleBatch")
-    non_negative("find", body, "maxTimeMS")
+    _point_options(body)
+    if "maxTimeMS" in body:
+        non_negative("find", body, "maxTimeMS")
     collection = ctx.server.storage.collection(ctx.db, name)
-    doc = None if collection is None else collection.get(id_key(value))
+    # Collection.get(id_key(value)), two calls less.
+    doc = None if collection is None else collection.documents.get(sort_key(value))
     batch = [] if doc is None else [doc]
     return {"cursor": {"firstBatch": batch, "id": _CLOSED, "ns": f"{ctx.db}.{name}"}}
