@@ -127,6 +127,9 @@ class OpMsg:
     _set_response_to,
     _set_compressor,
 ) = (vars(OpMsg)[field.name].__set__ for field in fields(OpMsg))
+_set_identifier, _set_documents = (
+    vars(DocumentSequence)[field.name].__set__ for field in fields(DocumentSequence)
+)
 
 
 def encode_op_msg(
@@ -230,6 +233,10 @@ def decode_op_msg(
         _set_response_to(message, response_to)
         _set_compressor(message, compressor)
         return message
+    if not flags and kind == _BODY and 5 <= size < end - _FIXED_SIZE:
+        written = _body_and_sequence(data, size, request_id, response_to, codec_options, compressor)
+        if written is not None:
+            return written
     unknown = flags & _UNKNOWN_REQUIRED_BITS
     if unknown:
         raise InvalidFlagsError(
@@ -279,6 +286,49 @@ def decode_op_msg(
     if body is None:
         raise MalformedMessageError("OP_MSG has no body section", opcode=_OP_MSG, offset=offset)
     return OpMsg(body, sequences, OpMsgFlags(flags), request_id, response_to, compressor)
+
+
+def _body_and_sequence(
+    data: bytes | bytearray,
+    size: int,
+    request_id: int,
+    response_to: int,
+    codec_options: CodecOptions[Any],
+    compressor: CompressorId | None,
+) -> OpMsg | None:
+    """The shape of a driver's write (insert, update, delete): no flags, the
+    body, then one document sequence filling the rest of the message (its
+    body section's size already checked). Decoded as the general loop would,
+    with the same errors for bad BSON; anything else about it unusual is
+    left to that loop (None), which raises its own error for it."""
+    end = len(data)
+    stop = _FIXED_SIZE + size
+    if data[stop] != _DOCUMENT_SEQUENCE or end - stop < 6:
+        return None
+    (length,) = INT32.unpack_from(data, stop + 1)
+    nul = data.find(b"\x00", stop + 5, end)
+    if length < 5 or stop + 1 + length != end or nul < 0:
+        return None
+    try:
+        identifier = data[stop + 5 : nul].decode()
+    except UnicodeDecodeError:
+        return None
+    view = memoryview(data)
+    body = decode_document(
+        view[_FIXED_SIZE:stop], codec_options, opcode=_OP_MSG, offset=_FIXED_SIZE
+    )
+    documents = decode_documents(view[nul + 1 :], codec_options, opcode=_OP_MSG, offset=nul + 1)
+    sequence = object.__new__(DocumentSequence)
+    _set_identifier(sequence, identifier)
+    _set_documents(sequence, documents)
+    message = object.__new__(OpMsg)
+    _set_body(message, body)
+    _set_sequences(message, [sequence])
+    _set_flags(message, _NO_FLAGS)
+    _set_request_id(message, request_id)
+    _set_response_to(message, response_to)
+    _set_compressor(message, compressor)
+    return message
 
 
 def _decode_sequence(
