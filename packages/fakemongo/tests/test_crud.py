@@ -667,6 +667,26 @@ def test_capped_position_lost(db: Database[dict[str, Any]]) -> None:
     assert info.value.code == 43
 
 
+async def _waiting_get_more(ctx: Any) -> tuple[Any, asyncio.Future[Any]]:
+    """A tailable awaitData cursor on a capped collection of one document, and
+    its getMore (maxTimeMS 60 s) started and waiting for an insert."""
+    from fakemongo._dispatch import run_command
+
+    await run_command(ctx, {"create": "log", "capped": True, "size": 4096, "$db": "db"})
+    await run_command(ctx, {"insert": "log", "documents": [{"_id": 1}], "$db": "db"})
+    found = await run_command(
+        ctx, {"find": "log", "tailable": True, "awaitData": True, "$db": "db"}
+    )
+    cursor_id = found["cursor"]["id"]
+    waiting = asyncio.ensure_future(
+        run_command(
+            ctx, {"getMore": cursor_id, "collection": "log", "maxTimeMS": 60_000, "$db": "db"}
+        )
+    )
+    await asyncio.sleep(0)  # one loop turn: the getMore runs until it waits
+    return cursor_id, waiting
+
+
 @pytest.mark.asyncio
 async def test_await_data_cursor_killed_while_waiting() -> None:
     from fakemongo import FakeMongo
@@ -675,18 +695,7 @@ async def test_await_data_cursor_killed_while_waiting() -> None:
     async with FakeMongo() as server:
         state = server.state
         ctx = Context(state, state.new_connection("test"), "db")
-        await run_command(ctx, {"create": "log", "capped": True, "size": 4096, "$db": "db"})
-        await run_command(ctx, {"insert": "log", "documents": [{"_id": 1}], "$db": "db"})
-        found = await run_command(
-            ctx, {"find": "log", "tailable": True, "awaitData": True, "$db": "db"}
-        )
-        cursor_id = found["cursor"]["id"]
-        waiting = asyncio.ensure_future(
-            run_command(
-                ctx, {"getMore": cursor_id, "collection": "log", "maxTimeMS": 60_000, "$db": "db"}
-            )
-        )
-        await asyncio.sleep(0)  # let the getMore start waiting
+        cursor_id, waiting = await _waiting_get_more(ctx)
         await run_command(ctx, {"killCursors": "log", "cursors": [cursor_id], "$db": "db"})
         await run_command(ctx, {"drop": "log", "$db": "db"})
         await run_command(ctx, {"create": "log", "capped": True, "size": 4096, "$db": "db"})
@@ -705,18 +714,7 @@ async def test_an_insert_wakes_a_waiting_await_data_get_more() -> None:
     async with FakeMongo() as server:
         state = server.state
         ctx = Context(state, state.new_connection("test"), "db")
-        await run_command(ctx, {"create": "log", "capped": True, "size": 4096, "$db": "db"})
-        await run_command(ctx, {"insert": "log", "documents": [{"_id": 1}], "$db": "db"})
-        found = await run_command(
-            ctx, {"find": "log", "tailable": True, "awaitData": True, "$db": "db"}
-        )
-        cursor_id = found["cursor"]["id"]
-        waiting = asyncio.ensure_future(
-            run_command(
-                ctx, {"getMore": cursor_id, "collection": "log", "maxTimeMS": 60_000, "$db": "db"}
-            )
-        )
-        await asyncio.sleep(0)  # one loop turn: the getMore runs until it waits
+        cursor_id, waiting = await _waiting_get_more(ctx)
         collection = state.storage.collection("db", "log")
         assert collection is not None
         assert collection.insert_waiters  # it waits for an insert
