@@ -18,7 +18,7 @@ from ._aggregate import compile_pipeline
 from ._args import check_fields, get_bool, get_document, get_int
 from ._bsonorder import values_equal
 from ._collation import parse_collation
-from ._cursors import Cursor, cursor_reply
+from ._cursors import Cursor, cursor_reply, first_reply
 from ._dispatch import Context, command
 from ._errors import CommandError, ErrorCode
 from ._paths import LeafArrays, candidates, parse_field_path
@@ -207,6 +207,4 @@ def aggregate(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     batch = (
         cursor.next_batch(101 if batch_size is None else batch_size or 0) if batch_size != 0 else []
     )
-    if not cursor.exhausted:
-        ctx.server.cursors.register(cursor)
-    return cursor_reply(cursor, batch, first=True)
+    return first_reply(ctx.server.cursors, cursor, batch)

@@ -15,7 +15,7 @@ from bson import Int64, ObjectId
 
 from ._args import check_fields, collection_name, get_bool, get_document, get_int
 from ._bsonorder import MISSING, sort_key
-from ._cursors import DEFAULT_FIRST_BATCH, END_OF_DATA, Cursor, cursor_reply
+from ._cursors import DEFAULT_FIRST_BATCH, END_OF_DATA, Cursor, cursor_reply, first_reply
 from ._dispatch import Context, command
 from ._errors import CommandError, ErrorCode
 from ._find_fast import find_point, non_negative
@@ -180,12 +180,7 @@ def find(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         # Manual, "Tailable Cursors": a tailable cursor that finds nothing at
         # first is dead; the client must query again.
         cursor.exhausted = True
-    if single_batch:
-        cursor.exhausted = True
-        cursor.held = None
-    elif not cursor.exhausted:
-        ctx.server.cursors.register(cursor)
-    return cursor_reply(cursor, batch, first=True)
+    return first_reply(ctx.server.cursors, cursor, batch, single_batch=single_batch)
 
 
 def _tailable_options(body: Mapping[str, Any], query: Query) -> bool:

@@ -27,7 +27,7 @@ from ._args import (
     wrong_type,
 )
 from ._bsonorder import bson_repr
-from ._cursors import Cursor, cursor_reply
+from ._cursors import Cursor, first_reply
 from ._dispatch import Context, command
 from ._errors import CommandError, ErrorCode
 from ._index_specs import (
@@ -54,9 +54,7 @@ def _first_batch(
         check_minimum("batchSize", batch_size, 0)
     cursor = Cursor(namespace, iter(docs))
     batch = cursor.next_batch(batch_size)
-    if not cursor.exhausted:
-        ctx.server.cursors.register(cursor)
-    return cursor_reply(cursor, batch, first=True)
+    return first_reply(ctx.server.cursors, cursor, batch)
 
 
 def _kill_cursors_of(ctx: Context, namespace: str) -> None:

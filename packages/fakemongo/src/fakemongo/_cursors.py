@@ -22,7 +22,14 @@ from bson import Int64
 from ._errors import CommandError, ErrorCode
 from ._identity import MAX_BSON_OBJECT_SIZE
 
-__all__ = ["DEFAULT_FIRST_BATCH", "END_OF_DATA", "Cursor", "CursorStore", "cursor_reply"]
+__all__ = [
+    "DEFAULT_FIRST_BATCH",
+    "END_OF_DATA",
+    "Cursor",
+    "CursorStore",
+    "cursor_reply",
+    "first_reply",
+]
 
 #: Yielded by a tailable source that has nothing more for now: the batch ends
 #: but the cursor stays open for documents inserted later.
@@ -154,3 +161,17 @@ def cursor_reply(cursor: Cursor, batch: list[Any], *, first: bool) -> dict[str, 
             "ns": cursor.namespace,
         }
     }
+
+
+def first_reply(
+    store: CursorStore, cursor: Cursor, batch: list[Any], *, single_batch: bool = False
+) -> dict[str, Any]:
+    """The reply of the command that opened ``cursor`` with ``batch``: a cursor
+    with more to give is registered for getMore, unless ``single_batch`` (find's
+    singleBatch) closes it after this batch."""
+    if single_batch:
+        cursor.exhausted = True
+        cursor.held = None
+    elif not cursor.exhausted:
+        store.register(cursor)
+    return cursor_reply(cursor, batch, first=True)

@@ -26,7 +26,7 @@ from bson import Decimal128, Int64, ObjectId, Regex
 
 from ._args import get_bool, get_int
 from ._bsonorder import sort_key
-from ._cursors import DEFAULT_FIRST_BATCH, Cursor, cursor_reply
+from ._cursors import DEFAULT_FIRST_BATCH, Cursor, first_reply
 from ._dispatch import Context
 from ._errors import CommandError, ErrorCode
 from ._indexes import Index
@@ -132,12 +132,7 @@ def find_point(ctx: Context, body: dict[str, Any], name: str) -> dict[str, Any] 
     assert plan.index is index
     cursor = Cursor(f"{ctx.db}.{name}", plan.candidates(), batch_size=batch_size, remaining=limit)
     batch = cursor.next_batch(DEFAULT_FIRST_BATCH if batch_size is None else batch_size)
-    if single_batch:
-        cursor.exhausted = True
-        cursor.held = None
-    elif not cursor.exhausted:
-        ctx.server.cursors.register(cursor)
-    return cursor_reply(cursor, batch, first=True)
+    return first_reply(ctx.server.cursors, cursor, batch, single_batch=single_batch)
 
 
 def _point_options(body: dict[str, Any]) -> tuple[int | None, int | None, bool]:
